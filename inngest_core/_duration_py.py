@@ -1,0 +1,270 @@
+"""Pure-Python twin of the duration parser (the compiled twin is ``src_pyx/_duration_c.pyx``).
+
+Grammar: Go's ``time.ParseDuration`` plus ``d`` (24 h) and ``w`` (7 d), or an ISO 8601
+duration (``PT1H30M``).  Arithmetic is exact; the range is a signed 64-bit count of
+nanoseconds.  Both twins raise the same :class:`~inngest_core.errors.DurationError` messages.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from .errors import duration_error
+
+__all__ = ["parse_duration", "parse_duration_ns", "format_duration"]
+
+NANOSECOND = 1
+MICROSECOND = 1000
+MILLISECOND = 1000 * MICROSECOND
+SECOND = 1000 * MILLISECOND
+MINUTE = 60 * SECOND
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+WEEK = 7 * DAY
+
+_UNITS = {
+    "ns": NANOSECOND,
+    "us": MICROSECOND,
+    "\u00b5s": MICROSECOND,
+    "\u03bcs": MICROSECOND,
+    "ms": MILLISECOND,
+    "s": SECOND,
+    "m": MINUTE,
+    "h": HOUR,
+    "d": DAY,
+    "w": WEEK,
+}
+# Canonical output order: largest unit first.
+_FORMAT_UNITS = (
+    ("w", WEEK),
+    ("d", DAY),
+    ("h", HOUR),
+    ("m", MINUTE),
+    ("s", SECOND),
+    ("ms", MILLISECOND),
+    ("us", MICROSECOND),
+    ("ns", NANOSECOND),
+)
+_ISO_DATE_UNITS = {"W": WEEK, "D": DAY}
+_ISO_TIME_UNITS = {"H": HOUR, "M": MINUTE, "S": SECOND}
+_ISO_DATE_ORDER = "YMWD"
+_ISO_TIME_ORDER = "HMS"
+
+_INT64_MAGNITUDE = 1 << 63  # |min int64|; the largest positive value is one less
+_MAX_INT_DIGITS = 19  # 2**63 has 19 digits: a longer significant run always overflows
+
+# Each class is disjoint from the next, so the match never backtracks: linear time.
+_NUMBER = re.compile(r"([0-9]*)(?:([.,])([0-9]*))?")
+_UNIT = re.compile("[A-Za-z\u00b5\u03bc]*")
+_FRACTION_CHUNK = 256  # digits per step of the exact fraction product
+
+
+def _is_unit_char(ch: str) -> bool:
+    return ("a" <= ch <= "z") or ("A" <= ch <= "Z") or ch == "\u00b5" or ch == "\u03bc"
+
+
+def _fraction_times(digits: str, unit: int) -> int:
+    """``floor(0.<digits> * unit)`` exactly, in time linear in ``len(digits)``.
+
+    Horner's scheme run from the last digit: ``floor((a + x) / 10**k) == floor((a +
+    floor(x)) / 10**k)`` for an integer ``a``, so the carry stays below ``unit``.
+    """
+    carry = 0
+    end = len(digits)
+    while end > 0:
+        start = max(0, end - _FRACTION_CHUNK)
+        carry = (int(digits[start:end]) * unit + carry) // 10 ** (end - start)
+        end = start
+    return carry
+
+
+def _integer(digits: str, text: str, start: int) -> int:
+    significant = digits.lstrip("0")
+    if len(significant) > _MAX_INT_DIGITS:
+        raise duration_error("out_of_range", text, start)
+    value = int(significant) if significant else 0
+    if value > _INT64_MAGNITUDE:
+        raise duration_error("out_of_range", text, start)
+    return value
+
+
+def parse_duration_ns(text: str) -> int:
+    """Parse a duration into an exact count of nanoseconds.
+
+    >>> parse_duration_ns("1h30m")
+    5400000000000
+    >>> parse_duration_ns("1.5s")
+    1500000000
+    >>> parse_duration_ns("2w3d") == (17 * 24 * 3600) * 10**9
+    True
+    >>> parse_duration_ns("PT0.5S")
+    500000000
+    >>> parse_duration_ns("-0")
+    0
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"duration must be str, not {type(text).__name__}")
+    n = len(text)
+    if n == 0:
+        raise duration_error("empty", text, 0)
+    i = 0
+    negative = False
+    first = text[0]
+    if first == "+" or first == "-":
+        negative = first == "-"
+        i = 1
+    if i < n and text[i] == "P":
+        return _parse_iso(text, i + 1, negative)
+    if n - i == 1 and text[i] == "0":
+        return 0
+    limit = _INT64_MAGNITUDE if negative else _INT64_MAGNITUDE - 1
+    total = 0
+    while True:
+        start = i
+        if i == n:
+            raise duration_error("expected_number", text, i)
+        m = _NUMBER.match(text, i)
+        int_digits, dot, frac_digits = m.group(1, 2, 3)
+        if dot == ",":  # a comma is ISO 8601 only
+            dot = None
+            frac_digits = None
+            i = m.start(2)
+        else:
+            i = m.end()
+        if not int_digits and not frac_digits:
+            if dot:
+                raise duration_error("no_digits", text, start)
+            raise duration_error("unexpected", text, start, text[start])
+        value = _integer(int_digits, text, start)
+        unit_start = i
+        i = _UNIT.match(text, i).end()
+        if i == unit_start:
+            if i == n:
+                raise duration_error("missing_unit", text, i)
+            raise duration_error("unexpected", text, i, text[i])
+        unit_text = text[unit_start:i]
+        unit = _UNITS.get(unit_text)
+        if unit is None:
+            raise duration_error("unknown_unit", text, unit_start, unit_text)
+        if value > _INT64_MAGNITUDE // unit:
+            raise duration_error("out_of_range", text, start)
+        value *= unit
+        if frac_digits:
+            value += _fraction_times(frac_digits, unit)
+        total += value
+        if total > limit:
+            raise duration_error("out_of_range", text, start)
+        if i == n:
+            return -total if negative else total
+
+
+def _parse_iso(text: str, i: int, negative: bool) -> int:
+    n = len(text)
+    limit = _INT64_MAGNITUDE if negative else _INT64_MAGNITUDE - 1
+    total = 0
+    in_time = False
+    order = _ISO_DATE_ORDER
+    last = -1  # index in `order` of the last designator seen
+    fraction_at = -1  # start of a number that had a fraction: it must be the last one
+    if i == n:
+        raise duration_error("expected_number", text, i)
+    while i < n:
+        if text[i] == "T" and not in_time:
+            in_time = True
+            order = _ISO_TIME_ORDER
+            last = -1
+            i += 1
+            if i == n:
+                raise duration_error("iso_empty_time", text, i)
+        start = i
+        m = _NUMBER.match(text, i)
+        int_digits, dot, frac_digits = m.group(1, 2, 3)
+        i = m.end()
+        if not int_digits and not frac_digits:
+            if dot:
+                raise duration_error("no_digits", text, start)
+            raise duration_error("unexpected", text, start, text[start])
+        value = _integer(int_digits, text, start)
+        if fraction_at >= 0:
+            raise duration_error("iso_fraction", text, fraction_at)
+        if frac_digits:
+            fraction_at = start
+        if i == n:
+            raise duration_error("missing_unit", text, i)
+        designator = text[i]
+        if designator in order:
+            position = order.index(designator)
+            if position <= last:
+                raise duration_error("iso_order", text, i, designator)
+            last = position
+        elif in_time and designator in _ISO_DATE_ORDER:
+            raise duration_error("iso_order", text, i, designator)
+        elif not in_time and designator in _ISO_TIME_ORDER:
+            raise duration_error("iso_time_needs_t", text, i)
+        elif _is_unit_char(designator):
+            unit_end = _UNIT.match(text, i).end()
+            raise duration_error("unknown_unit", text, i, text[i:unit_end])
+        else:
+            raise duration_error("unexpected", text, i, designator)
+        if not in_time and designator in "YM":
+            raise duration_error(
+                "iso_no_fixed_length", text, i, "years" if designator == "Y" else "months"
+            )
+        unit = (_ISO_TIME_UNITS if in_time else _ISO_DATE_UNITS)[designator]
+        i += 1
+        if value > _INT64_MAGNITUDE // unit:
+            raise duration_error("out_of_range", text, start)
+        value *= unit
+        if frac_digits:
+            value += _fraction_times(frac_digits, unit)
+        total += value
+        if total > limit:
+            raise duration_error("out_of_range", text, start)
+    return -total if negative else total
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse a duration into a :class:`~datetime.timedelta`; sub-microsecond remainders are
+    truncated toward zero.
+
+    >>> parse_duration("1h30m")
+    datetime.timedelta(seconds=5400)
+    >>> parse_duration("-1500ns")
+    datetime.timedelta(days=-1, seconds=86399, microseconds=999999)
+    """
+    ns = parse_duration_ns(text)
+    micros = -(-ns // 1000) if ns < 0 else ns // 1000  # toward zero; // alone floors negatives
+    return timedelta(microseconds=micros)
+
+
+def format_duration(value: timedelta | int) -> str:
+    """Write the canonical form: largest units first, zero components left out, ``0s`` for
+    zero, a leading ``-`` for negatives.  An ``int`` is nanoseconds.
+
+    >>> format_duration(5400 * 10**9)
+    '1h30m'
+    >>> format_duration(timedelta(hours=36))
+    '1d12h'
+    >>> format_duration(timedelta(seconds=-1.5))
+    '-1s500ms'
+    >>> format_duration(0)
+    '0s'
+    """
+    if isinstance(value, timedelta):
+        ns = ((value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds) * 1000
+    elif isinstance(value, int) and not isinstance(value, bool):
+        ns = int(value)
+    else:
+        raise TypeError(f"duration value must be timedelta or int nanoseconds, not {type(value).__name__}")
+    if not -_INT64_MAGNITUDE <= ns < _INT64_MAGNITUDE:
+        raise duration_error("value_out_of_range", str(ns), None, str(ns))
+    if ns == 0:
+        return "0s"
+    parts = ["-"] if ns < 0 else []
+    rest = -ns if ns < 0 else ns
+    for name, size in _FORMAT_UNITS:
+        if rest >= size:
+            parts.append(f"{rest // size}{name}")
+            rest %= size
+    return "".join(parts)
