@@ -23,6 +23,9 @@ __all__ = [
     "ExpressionLimitError",
     "show",
     "duration_error",
+    "syntax_error",
+    "source_length_error",
+    "depth_limit_error",
 ]
 
 #: Inputs longer than this are cut in messages (a 10 MB input must not make a 10 MB message).
@@ -134,3 +137,49 @@ class EvaluationError(Exception):
 
 class ExpressionLimitError(ValueError):
     """An expression past one of the limits of :func:`inngest_core.compile_expression`."""
+
+
+#: Characters of the source line shown on each side of the caret in a syntax error.
+SNIPPET_CONTEXT = 40
+
+
+def syntax_error(what: str, source: str, offset: int) -> ExpressionSyntaxError:
+    """Build the :class:`ExpressionSyntaxError` for a problem at 0-based ``offset`` of ``source``.
+
+    Lines are counted at ``\\n`` only and columns in code points, both 1-based; the message
+    shows the source line (cut around the caret when long) with a caret under the column.
+
+    >>> print(syntax_error('unexpected ")"', "a +\\nb)", 5))
+    unexpected ")" at line 2, column 2
+      b)
+       ^
+    """
+    line = source.count("\n", 0, offset) + 1
+    start = source.rfind("\n", 0, offset) + 1
+    end = source.find("\n", offset)
+    if end < 0:
+        end = len(source)
+    column = offset - start + 1
+    text = source[start:end]
+    caret = offset - start
+    if len(text) > 2 * SNIPPET_CONTEXT:
+        low = max(0, caret - SNIPPET_CONTEXT)
+        high = caret + SNIPPET_CONTEXT
+        snippet = ("..." if low else "") + text[low:high] + ("..." if high < len(text) else "")
+        caret = caret - low + (3 if low else 0)
+    else:
+        snippet = text
+    snippet = "".join(ch if ch == "\t" or ch >= " " else " " for ch in snippet)
+    pointer = "".join("\t" if ch == "\t" else " " for ch in snippet[:caret])
+    message = f"{what} at line {line}, column {column}\n  {snippet}\n  {pointer}^"
+    return ExpressionSyntaxError(message, source, line, column)
+
+
+def source_length_error(length: int, limit: int) -> ExpressionLimitError:
+    """The source is longer than ``max_source_length``."""
+    return ExpressionLimitError(f"expression is {length} characters long; the limit is {limit}")
+
+
+def depth_limit_error(limit: int) -> ExpressionLimitError:
+    """The expression nests deeper than ``max_depth`` (see the parsers for how depth counts)."""
+    return ExpressionLimitError(f"expression nests deeper than the limit of {limit}")
