@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ._compat import IMPLEMENTATION
 from .duration import format_duration, parse_duration, parse_duration_ns
+from .datetimes import DATETIME_FORMATS, detect_format, format_datetime, parse_datetime
 from .errors import (
     DatetimeError,
     DurationError,
@@ -31,6 +32,10 @@ __all__ = [
     "parse_duration_ns",
     "format_duration",
     "DurationError",
+    "parse_datetime",
+    "detect_format",
+    "format_datetime",
+    "DATETIME_FORMATS",
     "DatetimeError",
     "ExpressionSyntaxError",
     "EvaluationError",

@@ -116,6 +116,139 @@ class DatetimeError(ValueError):
         self.format = format
 
 
+import datetime as _datetime  # noqa: E402  (the weekday a date falls on, for messages)
+
+#: What a parser expected, by key (``expected`` errors); a one-character key not listed here
+#: is a literal character and is shown quoted.
+DATETIME_EXPECTED: dict[str, str] = {
+    "digit": "a digit",
+    "month": "a month name",
+    "weekday": "a weekday name",
+    "full_weekday": "a full weekday name",
+    "zone": "a zone name",
+    "offset": 'a zone offset like "+hhmm"',
+    "rfc3339_offset": '"Z" or a zone offset like "+hh:mm"',
+    "iso_separator": '"T" or " "',
+    "iso_end": '"Z", a zone offset like "+hh:mm" or the end of the text',
+    "seconds_or_space": '":" or " "',
+    "epoch_end": 'a digit, "." or the end of the text',
+    "end": "the end of the text",
+    "start": "a digit, a sign or a letter",
+    "after_name": '"," or " "',
+}
+
+#: The formats detection weighs, by what the text starts with (``undetectable`` errors).
+DATETIME_CONSIDERED: dict[str, str] = {
+    "start": "RFC3339, ISO8601, ISODATE, RFC1123, RFC1123Z, RFC822, RFC822Z, RFC850, UNIX, "
+    "ANSIC, RUBY, EPOCH",
+    "after_name": "RFC1123, RFC1123Z, RFC822, RFC822Z, RFC850, UNIX, ANSIC, RUBY",
+}
+
+DATETIME_ZONE_NAMES = "Z, UT, UTC, GMT, EST, EDT, CST, CDT, MST, MDT, PST, PDT"
+
+DATETIME_MESSAGES: dict[str, str] = {
+    "expected": "{format}: expected {what} at position {position} in {text}",
+    "undetectable": (
+        "unknown datetime format: expected {what} at position {position} in {text} "
+        "(considered {considered})"
+    ),
+    "unknown_zone": (
+        "{format}: unknown time zone {detail} at position {position} in {text} "
+        "(known: " + DATETIME_ZONE_NAMES + ", or a numeric offset where the format has one)"
+    ),
+    "year_range": "{format}: year {value} out of range 1..9999 at position {position} in {text}",
+    "month_range": "{format}: month {value} out of range 1..12 at position {position} in {text}",
+    "day_range": (
+        "{format}: day {value} does not exist in {month_name} {year} "
+        "at position {position} in {text}"
+    ),
+    "hour_range": "{format}: hour {value} out of range 0..23 at position {position} in {text}",
+    "minute_range": "{format}: minute {value} out of range 0..59 at position {position} in {text}",
+    "second_range": "{format}: second {value} out of range 0..59 at position {position} in {text}",
+    "leap_second": (
+        "{format}: second 60 is a leap second, which Python's datetime cannot represent, "
+        "at position {position} in {text}"
+    ),
+    "offset_hour_range": (
+        "{format}: offset hours {value} out of range 0..23 at position {position} in {text}"
+    ),
+    "offset_minute_range": (
+        "{format}: offset minutes {value} out of range 0..59 at position {position} in {text}"
+    ),
+    "weekday": (
+        "{format}: weekday {detail} at position {position} does not match the date in {text}: "
+        "{date} is a {weekday_name}"
+    ),
+    "epoch_range": (
+        "{format}: timestamp out of range (years 1..9999) at position {position} in {text}"
+    ),
+    "unknown_format": "unknown datetime format {detail}; expected one of {formats}",
+    "naive": "{format}: cannot format a naive datetime ({text}); give it a tzinfo",
+    "offset_seconds": (
+        "{format}: cannot format {text}: its UTC offset is not a whole number of minutes"
+    ),
+    "two_digit_year": (
+        "{format}: cannot format {text}: year {value} has no two-digit form (1969..2068)"
+    ),
+    "utc_range": "{format}: cannot format {text}: in UTC it falls outside years 1..9999",
+}
+
+_MONTH_NAMES = (
+    "", "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def datetime_error(
+    code: str,
+    text: str,
+    position: int | None,
+    format: str | None,
+    detail: str = "",
+    value: int = 0,
+    year: int = 1,
+    month: int = 1,
+    day: int = 1,
+) -> DatetimeError:
+    """Build the :class:`DatetimeError` for message ``code``.
+
+    ``detail`` is the expectation key (``expected``, ``undetectable``), the text as written
+    (``unknown_zone``, ``weekday``) or the format name asked for (``unknown_format``);
+    ``value`` the number out of range; ``year``, ``month`` and ``day`` the date, for the
+    messages that name it.  Formatting errors pass the value's ``isoformat()`` as ``text``.
+
+    >>> str(datetime_error("expected", "Tue, 18 Jux 2023 07:31:00 GMT", 8, "RFC1123", "month"))
+    'RFC1123: expected a month name at position 8 in "Tue, 18 Jux 2023 07:31:00 GMT"'
+    """
+    if code in ("expected", "undetectable"):
+        what = DATETIME_EXPECTED.get(detail) or show(detail)
+    else:
+        what = ""
+    if code == "weekday":
+        weekday_name = _WEEKDAY_NAMES[_datetime.date(year, month, day).weekday()]
+    else:
+        weekday_name = ""
+    message = DATETIME_MESSAGES[code].format(
+        format=format,
+        what=what,
+        position=position,
+        text=show(text) if position is not None else text,
+        detail=show(detail),
+        value=value,
+        year=year,
+        month_name=_MONTH_NAMES[month] if 1 <= month <= 12 else month,
+        date=f"{year:04d}-{month:02d}-{day:02d}",
+        weekday_name=weekday_name,
+        considered=DATETIME_CONSIDERED.get(detail, ""),
+        formats=", ".join(
+            "RFC3339 ISO8601 ISODATE RFC1123 RFC1123Z RFC822 RFC822Z RFC850 UNIX ANSIC RUBY "
+            "EPOCH EPOCH_MS".split()
+        ),
+    )
+    return DatetimeError(message, text, position, format)
+
+
 # --------------------------------------------------------------------------- expressions
 
 

@@ -1,0 +1,857 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled twin of the datetime parser (the Python twin is ``inngest_core/_datetime_py.py``).
+
+The scanner reads the str's own ASCII buffer as ``const unsigned char*`` (a str that is not
+ASCII is copied once with every other code point turned into DEL, which no format accepts, so
+positions stay the same); no Python object is made until the result, or an error.  The
+order of checks, the positions and the messages are the Python twin's: syntax left to right,
+then year, month, day, hour, minute, second, offset hours, offset minutes, weekday.
+"""
+
+from cpython.datetime cimport datetime_new, import_datetime
+from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
+
+import datetime as _dt
+
+from inngest_core.errors import datetime_error
+
+__all__ = ["parse_datetime", "detect_format", "format_datetime", "DATETIME_FORMATS"]
+
+import_datetime()
+
+
+cdef extern from "Python.h":
+    bint PyUnicode_IS_ASCII(object)
+    int PyUnicode_KIND(object)
+    void* PyUnicode_DATA(object)
+    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index) nogil
+    ctypedef struct PyObject
+
+
+DATETIME_FORMATS = (
+    "RFC3339", "ISO8601", "ISODATE", "RFC1123", "RFC1123Z", "RFC822", "RFC822Z", "RFC850",
+    "UNIX", "ANSIC", "RUBY", "EPOCH", "EPOCH_MS",
+)
+cdef tuple NAMES = DATETIME_FORMATS
+cdef dict IDS = {name: i for i, name in enumerate(DATETIME_FORMATS)}
+
+cdef enum:
+    RFC3339 = 0
+    ISO8601 = 1
+    ISODATE = 2
+    RFC1123 = 3
+    RFC1123Z = 4
+    RFC822 = 5
+    RFC822Z = 6
+    RFC850 = 7
+    UNIX = 8
+    ANSIC = 9
+    RUBY = 10
+    EPOCH = 11
+    EPOCH_MS = 12
+    ISO_AUTO = 13   # detected ISO 8601 text that is not a bare date
+
+cdef int64_t MIN_US = -62135596800LL * 1000000LL
+cdef int64_t MAX_US = 253402300800LL * 1000000LL - 1
+cdef int64_t DAY_US = 86400000000LL
+
+cdef object UTC = _dt.timezone.utc
+cdef object EPOCH_DT = _dt.datetime(1970, 1, 1, tzinfo=UTC)
+cdef list TZ_CACHE = [None] * 2879   # by offset minutes + 1439
+
+
+cdef object tz_for(int minutes):
+    if minutes == 0:
+        return UTC
+    cdef object tz = TZ_CACHE[minutes + 1439]
+    if tz is None:
+        tz = _dt.timezone(_dt.timedelta(minutes=minutes))
+        TZ_CACHE[minutes + 1439] = tz
+    return tz
+
+
+ctypedef const unsigned char* cstr
+
+cdef struct Scan:
+    cstr s
+    Py_ssize_t n
+    int name          # the format named by syntax errors
+    PyObject* text
+
+
+cdef struct Fields:
+    int year, month, day, hour, minute, second, micro
+    int sign, offset_hours, offset_minutes, weekday
+    Py_ssize_t p_year, p_month, p_day, p_hour, p_minute, p_second
+    Py_ssize_t p_offset_hours, p_offset_minutes, p_weekday, weekday_end
+    bint strict
+
+
+cdef inline void init_fields(Fields* f) noexcept nogil:
+    f.year = 1; f.month = 1; f.day = 1
+    f.hour = 0; f.minute = 0; f.second = 0; f.micro = 0
+    f.sign = 1; f.offset_hours = 0; f.offset_minutes = 0; f.weekday = -1
+    f.p_year = 0; f.p_month = 0; f.p_day = 0; f.p_hour = 0; f.p_minute = 0; f.p_second = 0
+    f.p_offset_hours = 0; f.p_offset_minutes = 0; f.p_weekday = 0; f.weekday_end = 0
+    f.strict = True
+
+
+cdef inline int at(Scan* sc, Py_ssize_t i) noexcept nogil:
+    if i < sc.n:
+        return sc.s[i]
+    return -1
+
+
+cdef inline bint is_digit(int c) noexcept nogil:
+    return 48 <= c <= 57
+
+
+cdef inline bint is_letter(int c) noexcept nogil:
+    return (65 <= c <= 90) or (97 <= c <= 122)
+
+
+cdef inline int lower(int c) noexcept nogil:
+    if 65 <= c <= 90:
+        return c + 32
+    return c
+
+
+cdef int fail(Scan* sc, Py_ssize_t i, str what) except -1:
+    raise datetime_error("expected", <object>sc.text, i, NAMES[sc.name], what)
+
+
+cdef inline int digit(Scan* sc, Py_ssize_t i) except -1:
+    cdef int c = at(sc, i)
+    if not is_digit(c):
+        fail(sc, i, "digit")
+    return c - 48
+
+
+cdef inline int d2(Scan* sc, Py_ssize_t i) except -1:
+    cdef int a = digit(sc, i)
+    return a * 10 + digit(sc, i + 1)
+
+
+cdef inline int d4(Scan* sc, Py_ssize_t i) except -1:
+    cdef int a = d2(sc, i)
+    return a * 100 + d2(sc, i + 2)
+
+
+cdef inline int expect(Scan* sc, Py_ssize_t i, int c, str what) except -1:
+    if at(sc, i) != c:
+        fail(sc, i, what)
+    return 0
+
+
+cdef inline int end(Scan* sc, Py_ssize_t i, str what) except -1:
+    if i != sc.n:
+        fail(sc, i, what)
+    return 0
+
+
+cdef inline Py_ssize_t digit_run(Scan* sc, Py_ssize_t i) noexcept nogil:
+    while i < sc.n and is_digit(sc.s[i]):
+        i += 1
+    return i
+
+
+cdef inline Py_ssize_t letter_run(Scan* sc, Py_ssize_t i) noexcept nogil:
+    while i < sc.n and is_letter(sc.s[i]):
+        i += 1
+    return i
+
+
+cdef inline int two_digit_year(int value) noexcept nogil:
+    return value + (1900 if value >= 69 else 2000)
+
+
+cdef Py_ssize_t day12(Scan* sc, Fields* f, Py_ssize_t i) except -1:
+    f.p_day = i
+    f.day = digit(sc, i)
+    cdef int c = at(sc, i + 1)
+    if is_digit(c):
+        f.day = f.day * 10 + c - 48
+        return i + 2
+    return i + 1
+
+
+cdef const char* MONTHS = b"janfebmaraprmayjunjulaugsepoctnovdec"
+cdef const char* WEEKDAYS = b"montuewedthufrisatsun"
+cdef const char* FULL_WEEKDAYS[7]
+FULL_WEEKDAYS[:] = [b"monday", b"tuesday", b"wednesday", b"thursday", b"friday", b"saturday",
+                    b"sunday"]
+
+
+cdef inline int name3(Scan* sc, Py_ssize_t i, const char* table, int count) noexcept nogil:
+    """The index of the three letters at ``i`` in ``table`` (case-insensitive), or -1."""
+    if i + 3 > sc.n:
+        return -1
+    cdef int a = sc.s[i], b = sc.s[i + 1], c = sc.s[i + 2]
+    if not (is_letter(a) and is_letter(b) and is_letter(c)):
+        return -1
+    a = lower(a); b = lower(b); c = lower(c)
+    cdef int k
+    for k in range(count):
+        if table[3 * k] == a and table[3 * k + 1] == b and table[3 * k + 2] == c:
+            return k
+    return -1
+
+
+cdef inline Py_ssize_t weekday3(Scan* sc, Fields* f, Py_ssize_t i) except -1:
+    cdef int k = name3(sc, i, WEEKDAYS, 7)
+    if k < 0:
+        fail(sc, i, "weekday")
+    f.weekday = k
+    f.p_weekday = i
+    f.weekday_end = i + 3
+    return i + 3
+
+
+cdef inline Py_ssize_t month3(Scan* sc, Fields* f, Py_ssize_t i) except -1:
+    cdef int k = name3(sc, i, MONTHS, 12)
+    if k < 0:
+        fail(sc, i, "month")
+    f.month = k + 1
+    f.p_month = i
+    return i + 3
+
+
+cdef Py_ssize_t time(Scan* sc, Fields* f, Py_ssize_t i) except -1:
+    f.p_hour = i
+    f.hour = d2(sc, i)
+    expect(sc, i + 2, 58, ":")
+    f.p_minute = i + 3
+    f.minute = d2(sc, i + 3)
+    expect(sc, i + 5, 58, ":")
+    f.p_second = i + 6
+    f.second = d2(sc, i + 6)
+    return i + 8
+
+
+cdef int zone_minutes(Scan* sc, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
+    """Minutes east of UTC for the zone name text[i:j] (RFC 822 section 5), or -9999."""
+    cdef Py_ssize_t length = j - i
+    cdef int a = lower(sc.s[i])
+    cdef int b, c
+    if length == 1:
+        return 0 if a == 122 else -9999                                    # z
+    b = lower(sc.s[i + 1])
+    if length == 2:
+        return 0 if a == 117 and b == 116 else -9999                       # ut
+    if length != 3:
+        return -9999
+    c = lower(sc.s[i + 2])
+    if a == 117 and b == 116 and c == 99: return 0                         # utc
+    if a == 103 and b == 109 and c == 116: return 0                        # gmt
+    if c != 116 or (b != 115 and b != 100):                                # ?st ?dt
+        return -9999
+    if a == 101: return -300 if b == 115 else -240                         # est edt
+    if a == 99: return -360 if b == 115 else -300                          # cst cdt
+    if a == 109: return -420 if b == 115 else -360                         # mst mdt
+    if a == 112: return -480 if b == 115 else -420                         # pst pdt
+    return -9999
+
+
+cdef Py_ssize_t zone_name(Scan* sc, Fields* f, Py_ssize_t i) except -1:
+    cdef Py_ssize_t j = letter_run(sc, i)
+    if j == i:
+        fail(sc, i, "zone")
+    cdef int minutes = zone_minutes(sc, i, j)
+    if minutes == -9999:
+        text = <object>sc.text
+        raise datetime_error("unknown_zone", text, i, NAMES[sc.name], text[i:j])
+    if minutes < 0:
+        f.sign = -1
+        minutes = -minutes
+    else:
+        f.sign = 1
+    f.offset_hours = minutes // 60
+    f.offset_minutes = minutes % 60
+    return j
+
+
+cdef Py_ssize_t offset4(Scan* sc, Fields* f, Py_ssize_t i) except -1:
+    cdef int c = at(sc, i)
+    if c != 43 and c != 45:
+        fail(sc, i, "offset")
+    f.sign = -1 if c == 45 else 1
+    f.p_offset_hours = i + 1
+    f.offset_hours = d2(sc, i + 1)
+    f.p_offset_minutes = i + 3
+    f.offset_minutes = d2(sc, i + 3)
+    return i + 5
+
+
+cdef Py_ssize_t fraction(Scan* sc, Fields* f, Py_ssize_t i) except -1:
+    cdef Py_ssize_t j = digit_run(sc, i)
+    if j == i:
+        fail(sc, i, "digit")
+    cdef int micro = 0
+    cdef Py_ssize_t k
+    for k in range(6):
+        micro *= 10
+        if i + k < j:
+            micro += sc.s[i + k] - 48
+    f.micro = micro
+    return j
+
+
+cdef int scan_iso(Scan* sc, Fields* f, int mode) except -1:
+    cdef Py_ssize_t i
+    cdef int c
+    cdef bint has_seconds = False
+    f.p_year = 0
+    f.year = d4(sc, 0)
+    expect(sc, 4, 45, "-")
+    f.p_month = 5
+    f.month = d2(sc, 5)
+    expect(sc, 7, 45, "-")
+    f.p_day = 8
+    f.day = d2(sc, 8)
+    if mode == ISODATE:
+        return end(sc, 10, "end")
+    if sc.n == 10:
+        if mode == RFC3339:
+            fail(sc, 10, "T")
+        f.strict = False
+        return 0
+    c = sc.s[10]
+    if c == 32 and mode != RFC3339:
+        f.strict = False
+    elif c != 84 and c != 116:
+        fail(sc, 10, "T" if mode == RFC3339 else "iso_separator")
+    f.p_hour = 11
+    f.hour = d2(sc, 11)
+    i = 13
+    if mode == RFC3339:
+        expect(sc, 13, 58, ":")
+        f.p_minute = 14
+        f.minute = d2(sc, 14)
+        expect(sc, 16, 58, ":")
+        f.p_second = 17
+        f.second = d2(sc, 17)
+        i = 19
+        has_seconds = True
+    elif at(sc, 13) == 58:
+        f.p_minute = 14
+        f.minute = d2(sc, 14)
+        i = 16
+        if at(sc, 16) == 58:
+            f.p_second = 17
+            f.second = d2(sc, 17)
+            i = 19
+            has_seconds = True
+        else:
+            f.strict = False
+    else:
+        f.strict = False
+    c = at(sc, i)
+    if has_seconds and (c == 46 or (c == 44 and mode != RFC3339)):
+        if c == 44:
+            f.strict = False
+        i = fraction(sc, f, i + 1)
+        c = at(sc, i)
+    if c == 90 or c == 122:
+        return end(sc, i + 1, "end")
+    if c == 43 or c == 45:
+        f.sign = -1 if c == 45 else 1
+        f.p_offset_hours = i + 1
+        f.offset_hours = d2(sc, i + 1)
+        i += 3
+        if mode == RFC3339:
+            expect(sc, i, 58, ":")
+            f.p_offset_minutes = i + 1
+            f.offset_minutes = d2(sc, i + 1)
+            i += 3
+        elif at(sc, i) == 58:
+            f.p_offset_minutes = i + 1
+            f.offset_minutes = d2(sc, i + 1)
+            i += 3
+        elif is_digit(at(sc, i)):
+            f.p_offset_minutes = i
+            f.offset_minutes = d2(sc, i)
+            i += 2
+            f.strict = False
+        else:
+            f.strict = False
+        return end(sc, i, "end")
+    if mode == RFC3339:
+        fail(sc, i, "rfc3339_offset")
+    f.strict = False
+    return end(sc, i, "iso_end")
+
+
+cdef int scan_email(Scan* sc, Fields* f, int fid) except -1:
+    cdef Py_ssize_t i = 0
+    cdef bint long_year = fid == RFC1123 or fid == RFC1123Z
+    if long_year or is_letter(at(sc, 0)):
+        weekday3(sc, f, 0)
+        expect(sc, 3, 44, ",")
+        expect(sc, 4, 32, " ")
+        i = 5
+    i = day12(sc, f, i)
+    expect(sc, i, 32, " ")
+    i = month3(sc, f, i + 1)
+    expect(sc, i, 32, " ")
+    i += 1
+    f.p_year = i
+    if long_year:
+        f.year = d4(sc, i)
+        i += 4
+    else:
+        f.year = two_digit_year(d2(sc, i))
+        i += 2
+    expect(sc, i, 32, " ")
+    i += 1
+    f.p_hour = i
+    f.hour = d2(sc, i)
+    expect(sc, i + 2, 58, ":")
+    f.p_minute = i + 3
+    f.minute = d2(sc, i + 3)
+    i += 5
+    if long_year:
+        expect(sc, i, 58, ":")
+        f.p_second = i + 1
+        f.second = d2(sc, i + 1)
+        i += 3
+    elif at(sc, i) == 58:
+        f.p_second = i + 1
+        f.second = d2(sc, i + 1)
+        i += 3
+    elif at(sc, i) != 32:
+        fail(sc, i, "seconds_or_space")
+    expect(sc, i, 32, " ")
+    i += 1
+    if fid == RFC1123 or fid == RFC822:
+        i = zone_name(sc, f, i)
+    else:
+        i = offset4(sc, f, i)
+    return end(sc, i, "end")
+
+
+cdef int scan_rfc850(Scan* sc, Fields* f) except -1:
+    cdef Py_ssize_t j = letter_run(sc, 0)
+    cdef Py_ssize_t i
+    cdef int k
+    cdef const char* name
+    f.weekday = -1
+    for k in range(7):
+        name = FULL_WEEKDAYS[k]
+        i = 0
+        while i < j and name[i] != 0 and lower(sc.s[i]) == name[i]:
+            i += 1
+        if i == j and name[i] == 0:
+            f.weekday = k
+            break
+    if f.weekday < 0:
+        fail(sc, 0, "full_weekday")
+    f.p_weekday = 0
+    f.weekday_end = j
+    expect(sc, j, 44, ",")
+    expect(sc, j + 1, 32, " ")
+    i = day12(sc, f, j + 2)
+    expect(sc, i, 45, "-")
+    i = month3(sc, f, i + 1)
+    expect(sc, i, 45, "-")
+    f.p_year = i + 1
+    f.year = two_digit_year(d2(sc, i + 1))
+    expect(sc, i + 3, 32, " ")
+    i = time(sc, f, i + 4)
+    expect(sc, i, 32, " ")
+    i = zone_name(sc, f, i + 1)
+    return end(sc, i, "end")
+
+
+cdef int scan_ctime(Scan* sc, Fields* f, int fid) except -1:
+    cdef Py_ssize_t i
+    weekday3(sc, f, 0)
+    expect(sc, 3, 32, " ")
+    month3(sc, f, 4)
+    expect(sc, 7, 32, " ")
+    if fid != RUBY and at(sc, 8) == 32:
+        f.p_day = 9
+        f.day = digit(sc, 9)
+        i = 10
+    else:
+        i = day12(sc, f, 8)
+    expect(sc, i, 32, " ")
+    i = time(sc, f, i + 1)
+    expect(sc, i, 32, " ")
+    i += 1
+    if fid == UNIX:
+        i = zone_name(sc, f, i)
+        expect(sc, i, 32, " ")
+        i += 1
+    elif fid == RUBY:
+        i = offset4(sc, f, i)
+        expect(sc, i, 32, " ")
+        i += 1
+    f.p_year = i
+    f.year = d4(sc, i)
+    return end(sc, i + 4, "end")
+
+
+cdef inline int days_in_month(int year, int month) noexcept nogil:
+    if month == 2:
+        if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+            return 29
+        return 28
+    if month == 4 or month == 6 or month == 9 or month == 11:
+        return 30
+    return 31
+
+
+cdef int WEEKDAY_T[12]
+WEEKDAY_T[:] = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4]
+
+
+cdef inline int weekday_of(int y, int m, int d) noexcept nogil:
+    """0 for Monday (Sakamoto's method, which counts from Sunday)."""
+    if m < 3:
+        y -= 1
+    return (y + y // 4 - y // 100 + y // 400 + WEEKDAY_T[m - 1] + d + 6) % 7
+
+
+cdef int validate(Scan* sc, Fields* f) except -1:
+    if f.year < 1 or f.year > 9999:
+        bad(sc, "year_range", f.p_year, f.year)
+    if f.month < 1 or f.month > 12:
+        bad(sc, "month_range", f.p_month, f.month)
+    if f.day < 1 or f.day > days_in_month(f.year, f.month):
+        raise datetime_error("day_range", <object>sc.text, f.p_day, NAMES[sc.name],
+                             value=f.day, year=f.year, month=f.month)
+    if f.hour > 23:
+        bad(sc, "hour_range", f.p_hour, f.hour)
+    if f.minute > 59:
+        bad(sc, "minute_range", f.p_minute, f.minute)
+    if f.second == 60:
+        bad(sc, "leap_second", f.p_second, 60)
+    if f.second > 60:
+        bad(sc, "second_range", f.p_second, f.second)
+    if f.offset_hours > 23:
+        bad(sc, "offset_hour_range", f.p_offset_hours, f.offset_hours)
+    if f.offset_minutes > 59:
+        bad(sc, "offset_minute_range", f.p_offset_minutes, f.offset_minutes)
+    if f.weekday >= 0 and f.weekday != weekday_of(f.year, f.month, f.day):
+        text = <object>sc.text
+        raise datetime_error("weekday", text, f.p_weekday, NAMES[sc.name],
+                             text[f.p_weekday:f.weekday_end], year=f.year, month=f.month,
+                             day=f.day)
+    return 0
+
+
+cdef int bad(Scan* sc, str code, Py_ssize_t position, int value) except -1:
+    raise datetime_error(code, <object>sc.text, position, NAMES[sc.name], value=value)
+
+
+cdef int predict(Scan* sc) except -1:
+    """The one format the text can be in, from its shape; raises when it has none."""
+    cdef Py_ssize_t n = sc.n
+    cdef Py_ssize_t k, i, j, last, before
+    cdef int c
+    if n == 0:
+        raise datetime_error("undetectable", <object>sc.text, 0, None, "start")
+    c = sc.s[0]
+    if is_digit(c):
+        k = digit_run(sc, 0)
+        if k == 4 and at(sc, 4) == 45:
+            return ISODATE if n == 10 else ISO_AUTO
+        if at(sc, k) == 32:
+            return zone_kind(sc, RFC822, RFC822Z)
+        return EPOCH
+    if c == 43 or c == 45:
+        return EPOCH
+    if is_letter(c):
+        k = letter_run(sc, 0)
+        c = at(sc, k)
+        if c == 44:
+            if k != 3:
+                return RFC850
+            # "Mon, 2 Jan 2006 ..." or "Mon, 2 Jan 06 ...": the year's width decides.
+            i = digit_run(sc, 5 if n > 5 else n) + 5
+            if i > n:
+                i = n
+            j = digit_run(sc, i)
+            if j - i == 2:
+                return zone_kind(sc, RFC822, RFC822Z)
+            return zone_kind(sc, RFC1123, RFC1123Z)
+        if c == 32:
+            last = n - 1
+            while sc.s[last] != 32:
+                last -= 1
+            before = last - 1
+            while before >= 0 and sc.s[before] != 32:
+                before -= 1
+            c = sc.s[before + 1] if before >= 0 else -1
+            if c == 43 or c == 45:
+                return RUBY
+            if is_letter(c):
+                return UNIX
+            return ANSIC
+        raise datetime_error("undetectable", <object>sc.text, k, None, "after_name")
+    raise datetime_error("undetectable", <object>sc.text, 0, None, "start")
+
+
+cdef int zone_kind(Scan* sc, int named, int numeric) noexcept nogil:
+    cdef Py_ssize_t last = sc.n - 1
+    while last >= 0 and sc.s[last] != 32:
+        last -= 1
+    cdef int c = at(sc, last + 1)
+    if c == 43 or c == 45:
+        return numeric
+    return named
+
+
+cdef int scan_epoch(Scan* sc, int fid, int64_t* out) except -1:
+    cdef Py_ssize_t i = 0, j, k, start, frac_start = 0, frac_end = 0
+    cdef int c = at(sc, 0)
+    cdef bint negative = c == 45
+    cdef int places = 6 if fid == EPOCH else 3
+    cdef int limit = 12 if fid == EPOCH else 15
+    cdef int64_t micros = 0
+    cdef int64_t frac = 0
+    cdef bint tail = False
+    if c == 43 or c == 45:
+        i = 1
+    j = digit_run(sc, i)
+    if j == i:
+        fail(sc, i, "digit")
+    if at(sc, j) == 46:
+        k = digit_run(sc, j + 1)
+        if k == j + 1:
+            fail(sc, k, "digit")
+        frac_start = j + 1
+        frac_end = k
+        end(sc, k, "end")
+    else:
+        end(sc, j, "epoch_end")
+    start = i
+    while start < j and sc.s[start] == 48:
+        start += 1
+    if j - start > limit:
+        raise datetime_error("epoch_range", <object>sc.text, 0, NAMES[fid])
+    for k in range(start, j):
+        micros = micros * 10 + (sc.s[k] - 48)
+    for k in range(places):
+        frac *= 10
+        if frac_start + k < frac_end:
+            frac += sc.s[frac_start + k] - 48
+    micros = micros * (1000000 if fid == EPOCH else 1000) + frac
+    if negative:
+        # Truncating the instant to microseconds is a floor: a cut-off tail moves it earlier.
+        k = frac_start + places
+        while k < frac_end:
+            if sc.s[k] != 48:
+                tail = True
+                break
+            k += 1
+        micros = -micros - (1 if tail else 0)
+    if micros < MIN_US or micros > MAX_US:
+        raise datetime_error("epoch_range", <object>sc.text, 0, NAMES[fid])
+    out[0] = micros
+    return 0
+
+
+cdef object epoch_datetime(int64_t micros):
+    cdef int64_t days = micros // DAY_US
+    cdef int64_t rest = micros % DAY_US
+    if rest < 0:
+        rest += DAY_US
+        days -= 1
+    # Howard Hinnant's civil_from_days.
+    cdef int64_t z = days + 719468
+    cdef int64_t era = (z if z >= 0 else z - 146096) // 146097
+    cdef int64_t doe = z - era * 146097
+    cdef int64_t yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    cdef int64_t doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    cdef int64_t mp = (5 * doy + 2) // 153
+    cdef int d = <int>(doy - (153 * mp + 2) // 5 + 1)
+    cdef int m = <int>(mp + 3 if mp < 10 else mp - 9)
+    cdef int y = <int>(yoe + era * 400 + (1 if m <= 2 else 0))
+    cdef int64_t secs = rest // 1000000
+    return datetime_new(y, m, d, <int>(secs // 3600), <int>(secs // 60 % 60), <int>(secs % 60),
+                        <int>(rest % 1000000), UTC)
+
+
+cdef int run(Scan* sc, int fid, Fields* f) except -1:
+    """Scan and check ``text`` in format ``fid``; returns the format it is in."""
+    init_fields(f)
+    sc.name = ISO8601 if fid == ISO_AUTO else fid
+    if fid <= ISODATE or fid == ISO_AUTO:
+        scan_iso(sc, f, fid)
+        if fid == ISO_AUTO:
+            sc.name = RFC3339 if f.strict else ISO8601
+    elif fid <= RFC822Z:
+        scan_email(sc, f, fid)
+    elif fid == RFC850:
+        scan_rfc850(sc, f)
+    else:
+        scan_ctime(sc, f, fid)
+    validate(sc, f)
+    return sc.name
+
+
+cdef int open_text(Scan* sc, object text) except -1:
+    """Point ``sc`` at the text's bytes; a str that is not ASCII gets a copy (freed by
+    ``close_text``) with DEL for every code point past ASCII."""
+    cdef Py_ssize_t n = len(<str>text)
+    cdef Py_ssize_t i
+    cdef int kind
+    cdef void* data
+    cdef Py_UCS4 ch
+    cdef unsigned char* copy
+    sc.n = n
+    sc.text = <PyObject*>text
+    if PyUnicode_IS_ASCII(text):
+        sc.s = <cstr>PyUnicode_DATA(text)
+        return 0
+    copy = <unsigned char*>malloc(n if n > 0 else 1)
+    if copy == NULL:
+        raise MemoryError()
+    kind = PyUnicode_KIND(text)
+    data = PyUnicode_DATA(text)
+    for i in range(n):
+        ch = PyUnicode_READ(kind, data, i)
+        copy[i] = <unsigned char>ch if ch < 128 else 127
+    sc.s = copy
+    return 1
+
+
+cdef inline void close_text(Scan* sc, int copied) noexcept:
+    if copied:
+        free(<void*>sc.s)
+
+
+cdef inline int format_id(object format, object text) except -1:
+    cdef object fid
+    if isinstance(format, str):
+        fid = IDS.get(format)
+        if fid is not None:
+            return <int>fid
+        raise datetime_error("unknown_format", text, None, None, format)
+    raise TypeError(f"datetime format must be str or None, not {type(format).__name__}")
+
+
+def parse_datetime(text, format=None):
+    """Parse ``text`` into an aware datetime (see the Python twin)."""
+    cdef Scan sc
+    cdef Fields f
+    cdef int fid, copied, minutes
+    cdef int64_t micros
+    if not isinstance(text, str):
+        raise TypeError(f"datetime text must be str, not {type(text).__name__}")
+    copied = open_text(&sc, text)
+    try:
+        fid = predict(&sc) if format is None else format_id(format, text)
+        if fid == EPOCH or fid == EPOCH_MS:
+            sc.name = fid
+            scan_epoch(&sc, fid, &micros)
+            return epoch_datetime(micros)
+        run(&sc, fid, &f)
+    finally:
+        close_text(&sc, copied)
+    minutes = f.offset_hours * 60 + f.offset_minutes
+    return datetime_new(f.year, f.month, f.day, f.hour, f.minute, f.second, f.micro,
+                        tz_for(-minutes if f.sign < 0 else minutes))
+
+
+def detect_format(text):
+    """The name of the format ``text`` is in (see the Python twin)."""
+    cdef Scan sc
+    cdef Fields f
+    cdef int fid, copied
+    cdef int64_t micros
+    if not isinstance(text, str):
+        raise TypeError(f"datetime text must be str, not {type(text).__name__}")
+    copied = open_text(&sc, text)
+    try:
+        fid = predict(&sc)
+        if fid == EPOCH:
+            sc.name = fid
+            scan_epoch(&sc, fid, &micros)
+            return NAMES[fid]
+        return NAMES[run(&sc, fid, &f)]
+    finally:
+        close_text(&sc, copied)
+
+
+cdef tuple MONTH_ABBR = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
+                         "Oct", "Nov", "Dec")
+cdef tuple WEEKDAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+cdef tuple WEEKDAY_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+                           "Sunday")
+
+
+def format_datetime(value, format="RFC3339"):
+    """Write an aware datetime in ``format`` (see the Python twin)."""
+    if not isinstance(value, _dt.datetime):
+        raise TypeError(f"datetime value must be datetime, not {type(value).__name__}")
+    if not isinstance(format, str):
+        raise TypeError(f"datetime format must be str, not {type(format).__name__}")
+    fid_obj = IDS.get(format)
+    if fid_obj is None:
+        raise datetime_error("unknown_format", value.isoformat(), None, None, format)
+    cdef int fid = fid_obj
+    offset = value.utcoffset()
+    if offset is None:
+        raise datetime_error("naive", value.isoformat(), None, format)
+    if offset.microseconds or offset.seconds % 60:
+        raise datetime_error("offset_seconds", value.isoformat(), None, format)
+    cdef int minutes = offset.days * 1440 + offset.seconds // 60
+    if fid == RFC3339 or fid == ISO8601 or fid == RFC1123Z or fid == RFC822Z or fid == RUBY:
+        v = value
+    else:
+        try:
+            v = (value - offset).replace(tzinfo=UTC)
+        except OverflowError:
+            raise datetime_error("utc_range", value.isoformat(), None, format) from None
+    cdef int year = v.year, month = v.month, day = v.day
+    cdef int hour = v.hour, minute = v.minute, second = v.second, micro = v.microsecond
+    if (fid == RFC822 or fid == RFC822Z or fid == RFC850) and not 1969 <= year <= 2068:
+        raise datetime_error("two_digit_year", value.isoformat(), None, format, value=year)
+    sign = "-" if minutes < 0 else "+"
+    cdef int oh = abs(minutes) // 60, om = abs(minutes) % 60
+    cdef int wd = weekday_of(year, month, day)
+    hms = f"{hour:02d}:{minute:02d}:{second:02d}"
+    date = f"{year:04d}-{month:02d}-{day:02d}"
+    mon = MONTH_ABBR[month]
+    wday = WEEKDAY_ABBR[wd]
+    if fid == RFC3339:
+        frac = f".{micro:06d}".rstrip("0") if micro else ""
+        zone = "Z" if minutes == 0 else f"{sign}{oh:02d}:{om:02d}"
+        return f"{date}T{hms}{frac}{zone}"
+    if fid == ISO8601:
+        frac = f".{micro:06d}" if micro else ""
+        return f"{date}T{hms}{frac}{sign}{oh:02d}:{om:02d}"
+    if fid == ISODATE:
+        return date
+    if fid == RFC1123:
+        return f"{wday}, {day:02d} {mon} {year:04d} {hms} GMT"
+    if fid == RFC1123Z:
+        return f"{wday}, {day:02d} {mon} {year:04d} {hms} {sign}{oh:02d}{om:02d}"
+    if fid == RFC822:
+        return f"{day:02d} {mon} {year % 100:02d} {hour:02d}:{minute:02d} UTC"
+    if fid == RFC822Z:
+        return f"{day:02d} {mon} {year % 100:02d} {hour:02d}:{minute:02d} {sign}{oh:02d}{om:02d}"
+    if fid == RFC850:
+        return f"{WEEKDAY_FULL[wd]}, {day:02d}-{mon}-{year % 100:02d} {hms} UTC"
+    if fid == UNIX:
+        return f"{wday} {mon} {day:2d} {hms} UTC {year:04d}"
+    if fid == ANSIC:
+        return f"{wday} {mon} {day:2d} {hms} {year:04d}"
+    if fid == RUBY:
+        return f"{wday} {mon} {day:02d} {hms} {sign}{oh:02d}{om:02d} {year:04d}"
+    delta = v - EPOCH_DT
+    cdef int64_t total = (<int64_t>delta.days * 86400 + <int64_t>delta.seconds) * 1000000 \
+        + <int64_t>delta.microseconds
+    cdef int64_t ms
+    if fid == EPOCH_MS:
+        ms = total // 1000
+        if total % 1000 < 0:
+            ms -= 1
+        return str(ms)
+    cdef int64_t absolute = -total if total < 0 else total
+    cdef int64_t frac_us = absolute % 1000000
+    frac = f".{frac_us:06d}".rstrip("0") if frac_us else ""
+    return f"{'-' if total < 0 else ''}{absolute // 1000000}{frac}"
