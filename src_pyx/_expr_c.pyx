@@ -656,6 +656,7 @@ cdef class Parser:
         cdef bint operand = True       # does the grammar want an operand next?
         cdef int run_kind = RUN_NONE   # prefix operators seen since the last operand
         cdef int tok
+        cdef Py_ssize_t minus_at
         cdef Frame* f
         self.end = 0
         self.lex()
@@ -668,15 +669,16 @@ cdef class Parser:
                     run_kind = RUN_NONE
                     continue
                 if tok == T_MINUS:
+                    minus_at = self.start
                     self.lex()
                     if self.tok == T_INT or self.tok == T_DOUBLE:
                         self.literal(True)
                         operand = False
                         run_kind = RUN_NONE
                         continue
-                    if run_kind == RUN_NOT:
-                        return self.unexpected()
-                    self.open(F_NEG, 0, self.start)
+                    if run_kind == RUN_NOT:  # "!" and "-" chains do not mix
+                        return self.fail('unexpected "-"', minus_at)
+                    self.open(F_NEG, 0, minus_at)
                     run_kind = RUN_NEG
                     continue
                 if tok == T_NOT:

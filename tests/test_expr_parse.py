@@ -325,7 +325,8 @@ ERRORS = [
     ("T{in: 1}", 1, 3, 'unexpected "in"'),
     ("x{", 1, 3, "unexpected end of expression"),
     ("-!x", 1, 2, 'unexpected "!"'),
-    ("!-x", 1, 3, 'unexpected "x"'),
+    ("!-x", 1, 2, 'unexpected "-"'),
+    ("!!-(1)", 1, 3, 'unexpected "-"'),
     ("!", 1, 2, "unexpected end of expression"),
     ("1 = 2", 1, 3, 'unexpected character "="'),
     ("a & b", 1, 3, 'unexpected character "&"'),
@@ -617,11 +618,6 @@ def paren(tokens):
     return ["("] + tokens + [")"]
 
 
-def folds(node) -> bool:
-    """Would a "-" written right before this node's tokens fold into it?"""
-    return node[0] == "const" and node[1] in ("int", "double")
-
-
 def postfix_target(node, tokens):
     """``tokens`` as the operand of ``.``, ``[`` or a method call."""
     return paren(tokens) if precedence(node) < 7 else tokens
@@ -652,7 +648,7 @@ def extend(children):
             op = draw(st.sampled_from(["!_", "-_"]))
             a, at = draw(children)
             if (precedence(a) < 6
-                    or (op == "-_" and folds(a) and not at[0].startswith("-"))
+                    or (op == "-_" and at[0][:1].isdigit())  # "-" + "1..." would fold
                     or (op == "-_" and a[:2] == ("call", "!_"))
                     or (op == "!_" and a[:2] == ("call", "-_"))):
                 at = paren(at)
