@@ -64,6 +64,12 @@ def _is_unit_char(ch: str) -> bool:
     return ("a" <= ch <= "z") or ("A" <= ch <= "Z") or ch == "\u00b5" or ch == "\u03bc"
 
 
+def _unit_end(text: str, i: int) -> int:
+    m = _UNIT.match(text, i)
+    assert m is not None  # the pattern matches the empty string
+    return m.end()
+
+
 def _fraction_times(digits: str, unit: int) -> int:
     """``floor(0.<digits> * unit)`` exactly, in time linear in ``len(digits)``.
 
@@ -125,6 +131,7 @@ def parse_duration_ns(text: str) -> int:
         if i == n:
             raise duration_error("expected_number", text, i)
         m = _NUMBER.match(text, i)
+        assert m is not None  # every part of the pattern is optional
         int_digits, dot, frac_digits = m.group(1, 2, 3)
         if dot == ",":  # a comma is ISO 8601 only
             dot = None
@@ -138,7 +145,7 @@ def parse_duration_ns(text: str) -> int:
             raise duration_error("unexpected", text, start, text[start])
         value = _integer(int_digits, text, start)
         unit_start = i
-        i = _UNIT.match(text, i).end()
+        i = _unit_end(text, i)
         if i == unit_start:
             if i == n:
                 raise duration_error("missing_unit", text, i)
@@ -179,6 +186,7 @@ def _parse_iso(text: str, i: int, negative: bool) -> int:
                 raise duration_error("iso_empty_time", text, i)
         start = i
         m = _NUMBER.match(text, i)
+        assert m is not None  # every part of the pattern is optional
         int_digits, dot, frac_digits = m.group(1, 2, 3)
         i = m.end()
         if not int_digits and not frac_digits:
@@ -203,7 +211,7 @@ def _parse_iso(text: str, i: int, negative: bool) -> int:
         elif not in_time and designator in _ISO_TIME_ORDER:
             raise duration_error("iso_time_needs_t", text, i)
         elif _is_unit_char(designator):
-            unit_end = _UNIT.match(text, i).end()
+            unit_end = _unit_end(text, i)
             raise duration_error("unknown_unit", text, i, text[i:unit_end])
         else:
             raise duration_error("unexpected", text, i, designator)

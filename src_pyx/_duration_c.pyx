@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Compiled twin of the duration parser (the Python twin is ``inngest_core/_duration_py.py``).
 
 One pass over the string's own code units (``PyUnicode_READ`` on the canonical buffer), all
@@ -71,7 +71,7 @@ cdef struct Number:
     bint has_dot
 
 
-cdef int scan_number(Cursor* c, Py_ssize_t i, Number* num, bint comma, str text) except -1:
+cdef int scan_number(Cursor* c, Py_ssize_t i, Number* num, bint comma, object text) except -1:
     """Digits, then an optional dot (or comma, ISO only) and digits.  Overflow of the integer
     part past 2**63 is an error at the number's start."""
     cdef Py_ssize_t n = c.n
@@ -138,7 +138,7 @@ cdef uint64_t go_unit(Cursor* c, Py_ssize_t start, Py_ssize_t end) noexcept nogi
 
 
 cdef int add_group(uint64_t* total, uint64_t limit, Cursor* c, Number* num, uint64_t unit,
-                   str text) except -1:
+                   object text) except -1:
     cdef uint64_t value
     if num.value > MAGNITUDE // unit:
         raise duration_error("out_of_range", text, num.start)
@@ -163,7 +163,7 @@ cdef int parse(object text, int64_t* out) except -1:
     cdef Cursor c
     c.kind = PyUnicode_KIND(text)
     c.data = PyUnicode_DATA(text)
-    c.n = len(<str>text)
+    c.n = len(text)
     cdef Py_ssize_t n = c.n
     cdef Py_ssize_t i = 0
     cdef Py_ssize_t unit_start
@@ -210,7 +210,7 @@ cdef int parse(object text, int64_t* out) except -1:
             return 0
 
 
-cdef int parse_iso(Cursor* c, Py_ssize_t i, bint negative, int64_t* out, str text) except -1:
+cdef int parse_iso(Cursor* c, Py_ssize_t i, bint negative, int64_t* out, object text) except -1:
     cdef Py_ssize_t n = c.n
     cdef uint64_t total = 0
     cdef uint64_t limit = MAGNITUDE if negative else MAGNITUDE - 1
@@ -315,7 +315,7 @@ def format_duration(value):
     """Write the canonical form (see the Python twin)."""
     cdef object ns
     if PyDelta_Check(value):
-        ns = ((timedelta_days(value) * 86400 + timedelta_seconds(value)) * 1000000
+        ns = ((<object>timedelta_days(value) * 86400 + timedelta_seconds(value)) * 1000000
               + timedelta_microseconds(value)) * 1000
     elif isinstance(value, int) and not isinstance(value, bool):
         ns = int(value)

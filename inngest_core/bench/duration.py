@@ -3,35 +3,30 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Callable
-
-from . import Contender, Group, ours
+from . import Call, Contender, Group, ours
 
 TEXT = "1h30m"
 NS = 5_400_000_000_000
 
 
-def _pytimeparse() -> Callable[[], Any]:
-    from pytimeparse import timeparse  # type: ignore[import-untyped]
+def _pytimeparse() -> Call:
+    from pytimeparse import timeparse
 
-    parse = timeparse.timeparse
-    return lambda: parse(TEXT)
-
-
-def _isodate() -> Callable[[], Any]:
-    import isodate  # type: ignore[import-untyped]
-
-    parse = isodate.parse_duration
-    return lambda: parse("PT1H30M")
+    return Call(timeparse.timeparse, (TEXT,))
 
 
-def _int() -> Callable[[], Any]:
-    return lambda: int("5400")
+def _isodate() -> Call:
+    import isodate
+
+    return Call(isodate.parse_duration, ("PT1H30M",))
 
 
-def _timedelta() -> Callable[[], Any]:
-    timedelta = datetime.timedelta
-    return lambda: timedelta(seconds=5400)
+def _int() -> Call:
+    return Call(int, ("5400",))
+
+
+def _timedelta() -> Call:
+    return Call(datetime.timedelta, (), (("seconds", 5400),))
 
 
 def groups() -> list[Group]:

@@ -1,0 +1,54 @@
+"""The benchmark registry and runner (not timings: those live in bench/ and the CLI)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import pytest
+
+from inngest_core.bench import Contender, Group, groups, runner
+from inngest_core.cli import main
+
+
+def test_every_group_has_both_twins_and_checks() -> None:
+    for group in groups(("duration",)):
+        kinds = [c.kind for c in group.contenders]
+        assert kinds[:2] == ["compiled", "python"], group.name
+
+
+def _missing() -> Callable[[], Any]:
+    import inngest_core_no_such_peer  # type: ignore[import-not-found]  # noqa: F401
+
+    raise AssertionError("unreachable")
+
+
+def test_runner_checks_skips_and_ratios() -> None:
+    group = Group("t", "double", 4, [
+        Contender("ours", "compiled", lambda: (lambda: 2 * 2)),
+        Contender("right peer", "peer", lambda: (lambda: "4"), normalize=int),
+        Contender("wrong peer", "peer", lambda: (lambda: 5)),
+        Contender("absent peer", "peer", _missing),
+    ])
+    rows = runner.run([group], repeats=3, target=0.001)
+    by = {r.label: r for r in rows}
+    assert by["ours"].status == "ok" and by["ours"].ratio == pytest.approx(1.0)
+    assert by["right peer"].status == "ok" and by["right peer"].ratio is not None
+    assert by["wrong peer"].status == "wrong: 5 (expected 4)"
+    assert by["wrong peer"].median_ns is None
+    assert by["absent peer"].status == "skipped: inngest_core_no_such_peer not installed"
+
+
+def test_bench_json_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--json", "--quick", "--part", "duration"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    labels = {row["label"] for row in doc["rows"]}
+    assert "inngest_core (compiled)" in labels
+    assert all(not row["status"].startswith("wrong") for row in doc["rows"])
+
+
+def test_bench_markdown_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--markdown", "--quick", "--part", "duration"]) == 0
+    out = capsys.readouterr().out
+    assert "| case | contender | median |" in out
+    assert '| parse_duration_ns("1h30m") | inngest_core (compiled) |' in out

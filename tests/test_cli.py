@@ -1,0 +1,54 @@
+"""The ``inngest-core`` command: output, JSON, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from inngest_core.cli import main
+
+
+def test_duration_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["duration", "1h30m"]) == 0
+    assert capsys.readouterr().out == (
+        "nanoseconds: 5400000000000\nseconds:     5400\ncanonical:   1h30m\n"
+    )
+
+
+def test_duration_fraction_is_exact(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["duration", "--", "-1.000000001s"]) == 0
+    assert "seconds:     -1.000000001\n" in capsys.readouterr().out
+
+
+def test_duration_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["duration", "1.5s", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "input": "1.5s", "nanoseconds": 1_500_000_000, "seconds": 1.5, "canonical": "1s500ms",
+    }
+
+
+def test_duration_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["duration", "1x"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == 'inngest-core duration: unknown unit "x" at position 1 in duration "1x"\n'
+
+
+def test_console_entry_points() -> None:
+    out = subprocess.run([sys.executable, "-m", "inngest_core", "duration", "2w3d", "--json"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0
+    assert json.loads(out.stdout)["canonical"] == "2w3d"
+    bad = subprocess.run([sys.executable, "-m", "inngest_core", "duration", ""],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert bad.stderr == "inngest-core duration: empty duration\n"
+
+
+def test_usage_error_exits_2() -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["nope"])
+    assert info.value.code == 2
