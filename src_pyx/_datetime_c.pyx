@@ -26,6 +26,8 @@ cdef extern from "Python.h":
     int PyUnicode_KIND(object)
     void* PyUnicode_DATA(object)
     Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index) nogil
+    Py_ssize_t PyUnicode_GET_LENGTH(object)
+    PyObject* PyTuple_GET_ITEM(object, Py_ssize_t)
     ctypedef struct PyObject
 
 
@@ -176,30 +178,51 @@ cdef Py_ssize_t day12(Scan* sc, Fields* f, Py_ssize_t i) except -1:
     return i + 1
 
 
-cdef const char* MONTHS = b"janfebmaraprmayjunjulaugsepoctnovdec"
-cdef const char* WEEKDAYS = b"montuewedthufrisatsun"
 cdef const char* FULL_WEEKDAYS[7]
 FULL_WEEKDAYS[:] = [b"monday", b"tuesday", b"wednesday", b"thursday", b"friday", b"saturday",
                     b"sunday"]
 
 
-cdef inline int name3(Scan* sc, Py_ssize_t i, const char* table, int count) noexcept nogil:
-    """The index of the three letters at ``i`` in ``table`` (case-insensitive), or -1."""
-    if i + 3 > sc.n:
-        return -1
-    cdef int a = sc.s[i], b = sc.s[i + 1], c = sc.s[i + 2]
-    if not (is_letter(a) and is_letter(b) and is_letter(c)):
-        return -1
-    a = lower(a); b = lower(b); c = lower(c)
-    cdef int k
-    for k in range(count):
-        if table[3 * k] == a and table[3 * k + 1] == b and table[3 * k + 2] == c:
-            return k
+cdef inline unsigned int key3(cstr p) noexcept nogil:
+    # OR-ing 0x20 lowers ASCII letters and maps no other ASCII character onto a lower-case
+    # letter, so a key equal to a name's key means three letters spelling that name.
+    return ((<unsigned int>p[0] | 32u) << 16) | ((<unsigned int>p[1] | 32u) << 8) \
+        | (<unsigned int>p[2] | 32u)
+
+
+cdef inline int month_of(cstr p) noexcept nogil:
+    """1..12 for the month name at p (three characters must be readable), else -1."""
+    cdef unsigned int k = key3(p)
+    if k == 0x6a616e: return 1     # jan
+    if k == 0x666562: return 2     # feb
+    if k == 0x6d6172: return 3     # mar
+    if k == 0x617072: return 4     # apr
+    if k == 0x6d6179: return 5     # may
+    if k == 0x6a756e: return 6     # jun
+    if k == 0x6a756c: return 7     # jul
+    if k == 0x617567: return 8     # aug
+    if k == 0x736570: return 9     # sep
+    if k == 0x6f6374: return 10    # oct
+    if k == 0x6e6f76: return 11    # nov
+    if k == 0x646563: return 12    # dec
+    return -1
+
+
+cdef inline int weekday_named(cstr p) noexcept nogil:
+    """0 (Monday)..6 for the weekday abbreviation at p, else -1."""
+    cdef unsigned int k = key3(p)
+    if k == 0x6d6f6e: return 0     # mon
+    if k == 0x747565: return 1     # tue
+    if k == 0x776564: return 2     # wed
+    if k == 0x746875: return 3     # thu
+    if k == 0x667269: return 4     # fri
+    if k == 0x736174: return 5     # sat
+    if k == 0x73756e: return 6     # sun
     return -1
 
 
 cdef inline Py_ssize_t weekday3(Scan* sc, Fields* f, Py_ssize_t i) except -1:
-    cdef int k = name3(sc, i, WEEKDAYS, 7)
+    cdef int k = weekday_named(sc.s + i) if i + 3 <= sc.n else -1
     if k < 0:
         fail(sc, i, "weekday")
     f.weekday = k
@@ -209,10 +232,10 @@ cdef inline Py_ssize_t weekday3(Scan* sc, Fields* f, Py_ssize_t i) except -1:
 
 
 cdef inline Py_ssize_t month3(Scan* sc, Fields* f, Py_ssize_t i) except -1:
-    cdef int k = name3(sc, i, MONTHS, 12)
+    cdef int k = month_of(sc.s + i) if i + 3 <= sc.n else -1
     if k < 0:
         fail(sc, i, "month")
-    f.month = k + 1
+    f.month = k
     f.p_month = i
     return i + 3
 
@@ -229,19 +252,18 @@ cdef Py_ssize_t time(Scan* sc, Fields* f, Py_ssize_t i) except -1:
     return i + 8
 
 
-cdef int zone_minutes(Scan* sc, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
-    """Minutes east of UTC for the zone name text[i:j] (RFC 822 section 5), or -9999."""
-    cdef Py_ssize_t length = j - i
-    cdef int a = lower(sc.s[i])
+cdef int zone_minutes(cstr p, Py_ssize_t length) noexcept nogil:
+    """Minutes east of UTC for the zone name p[:length] (RFC 822 section 5), or -9999."""
+    cdef int a = lower(p[0])
     cdef int b, c
     if length == 1:
         return 0 if a == 122 else -9999                                    # z
-    b = lower(sc.s[i + 1])
+    b = lower(p[1])
     if length == 2:
         return 0 if a == 117 and b == 116 else -9999                       # ut
     if length != 3:
         return -9999
-    c = lower(sc.s[i + 2])
+    c = lower(p[2])
     if a == 117 and b == 116 and c == 99: return 0                         # utc
     if a == 103 and b == 109 and c == 116: return 0                        # gmt
     if c != 116 or (b != 115 and b != 100):                                # ?st ?dt
@@ -257,7 +279,7 @@ cdef Py_ssize_t zone_name(Scan* sc, Fields* f, Py_ssize_t i) except -1:
     cdef Py_ssize_t j = letter_run(sc, i)
     if j == i:
         fail(sc, i, "zone")
-    cdef int minutes = zone_minutes(sc, i, j)
+    cdef int minutes = zone_minutes(sc.s + i, j - i)
     if minutes == -9999:
         text = <object>sc.text
         raise datetime_error("unknown_zone", text, i, NAMES[sc.name], text[i:j])
@@ -692,39 +714,311 @@ cdef int run(Scan* sc, int fid, Fields* f) except -1:
     return sc.name
 
 
-cdef int open_text(Scan* sc, object text) except -1:
-    """Point ``sc`` at the text's bytes; a str that is not ASCII gets a copy (freed by
-    ``close_text``) with DEL for every code point past ASCII."""
-    cdef Py_ssize_t n = len(<str>text)
+# --------------------------------------------------------------------------- fast layer
+# For the common shapes: plain locals, no positions, no errors.  A fast function answers
+# True with a valid result or False, and on False the reference scanner above reads the text
+# again and says what is wrong.  Only used on a str's own (NUL-terminated) ASCII buffer.
+
+cdef struct Out:
+    int year, month, day, hour, minute, second, micro, offset
+
+
+cdef inline int dig2(cstr p) noexcept nogil:
+    """The two digits at p, or -1."""
+    cdef unsigned int a = <unsigned int>p[0] - 48u
+    cdef unsigned int b
+    if a > 9u:
+        return -1
+    b = <unsigned int>p[1] - 48u
+    if b > 9u:
+        return -1
+    return <int>(a * 10u + b)
+
+
+cdef inline bint valid(Out* o, int weekday) noexcept nogil:
+    if o.year < 1 or o.month < 1 or o.month > 12 or o.day < 1:
+        return False
+    if o.day > days_in_month(o.year, o.month):
+        return False
+    if o.hour > 23 or o.minute > 59 or o.second > 59:
+        return False
+    return weekday < 0 or weekday == weekday_of(o.year, o.month, o.day)
+
+
+cdef inline bint offset4_fast(cstr p, Out* o) noexcept nogil:
+    """``+hhmm`` at p (five characters must be readable)."""
+    cdef int c = p[0]
+    cdef int oh, om
+    if c != 43 and c != 45:
+        return False
+    oh = dig2(p + 1)
+    om = dig2(p + 3)
+    if oh < 0 or om < 0 or oh > 23 or om > 59:
+        return False
+    o.offset = -(oh * 60 + om) if c == 45 else oh * 60 + om
+    return True
+
+
+cdef inline Py_ssize_t zone_fast(cstr p, Py_ssize_t i, Py_ssize_t n, Out* o) noexcept nogil:
+    """A zone name at i, ending at n or a space; its end, or -1."""
+    cdef Py_ssize_t j = i
+    cdef int minutes
+    while j < n and is_letter(p[j]):
+        j += 1
+    if j == i:
+        return -1
+    minutes = zone_minutes(p + i, j - i)
+    if minutes == -9999:
+        return -1
+    o.offset = minutes
+    return j
+
+
+cdef inline bint fast_rfc3339(cstr p, Py_ssize_t n, Out* o) noexcept nogil:
+    cdef int y1, y2, c, oh, om, micro, k
+    cdef Py_ssize_t i, j
+    if n < 20:
+        return False
+    if p[4] != 45 or p[7] != 45 or (p[10] | 32) != 116 or p[13] != 58 or p[16] != 58:
+        return False
+    y1 = dig2(p)
+    y2 = dig2(p + 2)
+    o.month = dig2(p + 5)
+    o.day = dig2(p + 8)
+    o.hour = dig2(p + 11)
+    o.minute = dig2(p + 14)
+    o.second = dig2(p + 17)
+    if (y1 | y2 | o.month | o.day | o.hour | o.minute | o.second) < 0:
+        return False
+    o.year = y1 * 100 + y2
+    i = 19
+    micro = 0
+    if p[19] == 46:
+        i = 20
+        j = 20
+        while j < n and is_digit(p[j]):
+            j += 1
+        if j == i:
+            return False
+        for k in range(6):
+            micro *= 10
+            if i + k < j:
+                micro += p[i + k] - 48
+        i = j
+    o.micro = micro
+    if i >= n:
+        return False
+    c = p[i]
+    if (c | 32) == 122:
+        if i + 1 != n:
+            return False
+        o.offset = 0
+    else:
+        if (c != 43 and c != 45) or i + 6 != n or p[i + 3] != 58:
+            return False
+        oh = dig2(p + i + 1)
+        om = dig2(p + i + 4)
+        if oh < 0 or om < 0 or oh > 23 or om > 59:
+            return False
+        o.offset = -(oh * 60 + om) if c == 45 else oh * 60 + om
+    return valid(o, -1)
+
+
+cdef int fast_email(cstr p, Py_ssize_t n, int fid, Out* o) noexcept nogil:
+    """RFC1123, RFC1123Z, RFC822, RFC822Z; ``fid`` -1 reads whichever of them the text is.
+    Returns the format, or -1."""
+    cdef bint long_year
+    cdef bint numeric
+    cdef int weekday = -1
+    cdef int a, b
+    cdef Py_ssize_t i = 0
+    if n < 15:
+        return -1
+    if fid == RFC1123 or fid == RFC1123Z or is_letter(p[0]):
+        if p[3] != 44 or p[4] != 32:
+            return -1
+        weekday = weekday_named(p)
+        if weekday < 0:
+            return -1
+        i = 5
+    a = dig2(p + i)  # a two-digit day, else one digit
+    if a >= 0:
+        o.day = a
+        i += 2
+    else:
+        a = <int>p[i] - 48
+        if a < 0 or a > 9:
+            return -1
+        o.day = a
+        i += 1
+    # " Jan 2006 15:04" or " Jan 06 15:04", then ":05" and " " and the zone
+    if i + 14 > n or p[i] != 32 or p[i + 4] != 32:
+        return -1
+    if fid < 0:
+        long_year = is_digit(p[i + 7])
+    else:
+        long_year = fid == RFC1123 or fid == RFC1123Z
+    if long_year and (i + 16 > n or weekday < 0):
+        return -1
+    o.month = month_of(p + i + 1)
+    if o.month < 0:
+        return -1
+    i += 5
+    if long_year:
+        a = dig2(p + i)
+        b = dig2(p + i + 2)
+        if a < 0 or b < 0:
+            return -1
+        o.year = a * 100 + b
+        i += 4
+    else:
+        a = dig2(p + i)
+        if a < 0:
+            return -1
+        o.year = two_digit_year(a)
+        i += 2
+    if p[i] != 32 or p[i + 3] != 58:
+        return -1
+    o.hour = dig2(p + i + 1)
+    o.minute = dig2(p + i + 4)
+    if o.hour < 0 or o.minute < 0:
+        return -1
+    i += 6
+    o.second = 0
+    if p[i] == 58:
+        o.second = dig2(p + i + 1)
+        if o.second < 0:
+            return -1
+        i += 3
+    elif long_year:
+        return -1
+    if i >= n or p[i] != 32:
+        return -1
+    i += 1
+    if fid < 0:
+        numeric = p[i] == 43 or p[i] == 45
+        fid = (RFC1123 if long_year else RFC822) + (1 if numeric else 0)
+    else:
+        numeric = fid == RFC1123Z or fid == RFC822Z
+    if numeric:
+        if i + 5 != n or not offset4_fast(p + i, o):
+            return -1
+    elif zone_fast(p, i, n, o) != n:
+        return -1
+    o.micro = 0
+    return fid if valid(o, weekday) else -1
+
+
+cdef int fast_ctime(cstr p, Py_ssize_t n, int fid, Out* o) noexcept nogil:
+    """UNIX, ANSIC, RUBY; ``fid`` -1 reads whichever of them the text is.  Returns the
+    format, or -1."""
+    cdef int weekday, a, b, c
+    cdef bint padded
+    cdef Py_ssize_t i, j
+    if n < 23 or p[3] != 32 or p[7] != 32:
+        return -1
+    weekday = weekday_named(p)
+    o.month = month_of(p + 4)
+    if weekday < 0 or o.month < 0:
+        return -1
+    padded = p[8] == 32
+    if padded:
+        if fid == RUBY:
+            return -1
+        a = <int>p[9] - 48
+        if a < 0 or a > 9:
+            return -1
+        i = 10
+    else:
+        a = dig2(p + 8)
+        i = 10
+        if a < 0:
+            a = <int>p[8] - 48
+            if a < 0 or a > 9:
+                return -1
+            i = 9
+    o.day = a
+    if i + 10 > n or p[i] != 32 or p[i + 3] != 58 or p[i + 6] != 58 or p[i + 9] != 32:
+        return -1
+    o.hour = dig2(p + i + 1)
+    o.minute = dig2(p + i + 4)
+    o.second = dig2(p + i + 7)
+    if o.hour < 0 or o.minute < 0 or o.second < 0:
+        return -1
+    i += 10
+    o.offset = 0
+    if fid < 0:
+        c = p[i]
+        fid = UNIX if is_letter(c) else (RUBY if c == 43 or c == 45 else ANSIC)
+        if fid == RUBY and padded:
+            return -1
+    if fid == UNIX:
+        j = zone_fast(p, i, n, o)
+        if j < 0 or j >= n or p[j] != 32:
+            return -1
+        i = j + 1
+    elif fid == RUBY:
+        if i + 6 > n or p[i + 5] != 32 or not offset4_fast(p + i, o):
+            return -1
+        i += 6
+    if i + 4 != n:
+        return -1
+    a = dig2(p + i)
+    b = dig2(p + i + 2)
+    if a < 0 or b < 0:
+        return -1
+    o.year = a * 100 + b
+    o.micro = 0
+    return fid if valid(o, weekday) else -1
+
+
+cdef inline int fast(cstr p, Py_ssize_t n, int fid, Out* o) noexcept nogil:
+    """The format ``p`` is in (``fid``, or for -1 whichever format its shape says), read into
+    ``o``; -1 when the fast layer cannot tell."""
+    cdef int c
+    if fid < 0:
+        if n >= 20 and p[4] == 45:
+            return RFC3339 if fast_rfc3339(p, n, o) else -1
+        c = p[0] if n > 0 else 0
+        if is_letter(c) and n > 3:
+            if p[3] == 44:
+                return fast_email(p, n, -1, o)
+            if p[3] == 32:
+                return fast_ctime(p, n, -1, o)
+        elif is_digit(c):
+            return fast_email(p, n, -1, o)
+        return -1
+    if fid == RFC3339 or fid == ISO_AUTO or fid == ISO8601:
+        return fid if fast_rfc3339(p, n, o) else -1
+    if fid >= RFC1123 and fid <= RFC822Z:
+        return fast_email(p, n, fid, o)
+    if fid >= UNIX and fid <= RUBY:
+        return fast_ctime(p, n, fid, o)
+    return -1
+
+
+cdef unsigned char* ascii_copy(object text, Py_ssize_t n) except NULL:
+    """A copy of a str that is not ASCII, with DEL (which no format accepts) for every code
+    point past ASCII, so the scanner's positions are the str's own."""
+    cdef unsigned char* copy = <unsigned char*>malloc(n if n > 0 else 1)
     cdef Py_ssize_t i
-    cdef int kind
-    cdef void* data
     cdef Py_UCS4 ch
-    cdef unsigned char* copy
-    sc.n = n
-    sc.text = <PyObject*>text
-    if PyUnicode_IS_ASCII(text):
-        sc.s = <cstr>PyUnicode_DATA(text)
-        return 0
-    copy = <unsigned char*>malloc(n if n > 0 else 1)
     if copy == NULL:
         raise MemoryError()
-    kind = PyUnicode_KIND(text)
-    data = PyUnicode_DATA(text)
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
     for i in range(n):
         ch = PyUnicode_READ(kind, data, i)
         copy[i] = <unsigned char>ch if ch < 128 else 127
-    sc.s = copy
-    return 1
-
-
-cdef inline void close_text(Scan* sc, int copied) noexcept:
-    if copied:
-        free(<void*>sc.s)
+    return copy
 
 
 cdef inline int format_id(object format, object text) except -1:
     cdef object fid
+    cdef int k
+    for k in range(13):  # names written as literals are interned: identity finds them first
+        if format is <object>PyTuple_GET_ITEM(NAMES, k):
+            return k
     if isinstance(format, str):
         fid = IDS.get(format)
         if fid is not None:
@@ -733,47 +1027,74 @@ cdef inline int format_id(object format, object text) except -1:
     raise TypeError(f"datetime format must be str or None, not {type(format).__name__}")
 
 
-def parse_datetime(text, format=None):
-    """Parse ``text`` into an aware datetime (see the Python twin)."""
-    cdef Scan sc
+cdef inline object parse_scan(Scan* sc, object format, bint ascii):
     cdef Fields f
-    cdef int fid, copied, minutes
+    cdef Out o
+    cdef int fid, minutes
     cdef int64_t micros
-    if not isinstance(text, str):
-        raise TypeError(f"datetime text must be str, not {type(text).__name__}")
-    copied = open_text(&sc, text)
-    try:
-        fid = predict(&sc) if format is None else format_id(format, text)
-        if fid == EPOCH or fid == EPOCH_MS:
-            sc.name = fid
-            scan_epoch(&sc, fid, &micros)
-            return epoch_datetime(micros)
-        run(&sc, fid, &f)
-    finally:
-        close_text(&sc, copied)
+    fid = -1 if format is None else format_id(format, <object>sc.text)
+    if ascii and fast(sc.s, sc.n, fid, &o) >= 0:
+        return datetime_new(o.year, o.month, o.day, o.hour, o.minute, o.second, o.micro,
+                            UTC if o.offset == 0 else tz_for(o.offset))
+    if fid < 0:
+        fid = predict(sc)
+    if fid == EPOCH or fid == EPOCH_MS:
+        sc.name = fid
+        scan_epoch(sc, fid, &micros)
+        return epoch_datetime(micros)
+    run(sc, fid, &f)
     minutes = f.offset_hours * 60 + f.offset_minutes
     return datetime_new(f.year, f.month, f.day, f.hour, f.minute, f.second, f.micro,
                         tz_for(-minutes if f.sign < 0 else minutes))
 
 
+cdef str detect_scan(Scan* sc, bint ascii):
+    cdef Fields f
+    cdef Out o
+    cdef int64_t micros
+    cdef int fid = fast(sc.s, sc.n, -1, &o) if ascii else -1
+    if fid >= 0:
+        return NAMES[fid]
+    fid = predict(sc)
+    if fid == EPOCH:
+        sc.name = fid
+        scan_epoch(sc, fid, &micros)
+        return NAMES[fid]
+    return NAMES[run(sc, fid, &f)]
+
+
+def parse_datetime(text, format=None):
+    """Parse ``text`` into an aware datetime (see the Python twin)."""
+    cdef Scan sc
+    if not isinstance(text, str):
+        raise TypeError(f"datetime text must be str, not {type(text).__name__}")
+    sc.n = PyUnicode_GET_LENGTH(text)
+    sc.text = <PyObject*>text
+    if PyUnicode_IS_ASCII(text):
+        sc.s = <cstr>PyUnicode_DATA(text)
+        return parse_scan(&sc, format, True)
+    sc.s = ascii_copy(text, sc.n)
+    try:
+        return parse_scan(&sc, format, False)
+    finally:
+        free(<void*>sc.s)
+
+
 def detect_format(text):
     """The name of the format ``text`` is in (see the Python twin)."""
     cdef Scan sc
-    cdef Fields f
-    cdef int fid, copied
-    cdef int64_t micros
     if not isinstance(text, str):
         raise TypeError(f"datetime text must be str, not {type(text).__name__}")
-    copied = open_text(&sc, text)
+    sc.n = PyUnicode_GET_LENGTH(text)
+    sc.text = <PyObject*>text
+    if PyUnicode_IS_ASCII(text):
+        sc.s = <cstr>PyUnicode_DATA(text)
+        return detect_scan(&sc, True)
+    sc.s = ascii_copy(text, sc.n)
     try:
-        fid = predict(&sc)
-        if fid == EPOCH:
-            sc.name = fid
-            scan_epoch(&sc, fid, &micros)
-            return NAMES[fid]
-        return NAMES[run(&sc, fid, &f)]
+        return detect_scan(&sc, False)
     finally:
-        close_text(&sc, copied)
+        free(<void*>sc.s)
 
 
 cdef tuple MONTH_ABBR = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
