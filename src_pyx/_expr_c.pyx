@@ -20,7 +20,13 @@ stack of more than ``max_depth`` frames fails at once, before the rest of the so
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 
-from inngest_core.errors import depth_limit_error, show, source_length_error, syntax_error
+from inngest_core.errors import (
+    ExpressionSyntaxError,
+    depth_limit_error,
+    show,
+    source_length_error,
+    syntax_error,
+)
 
 __all__ = ["parse"]
 
@@ -207,6 +213,11 @@ cdef class Parser:
     cdef Py_ssize_t frames_size
     cdef bint qualified         # the last value is a (dotted) name, so "{" opens a message
     cdef Py_ssize_t frames_pos  # where the call being opened starts (for macro errors)
+    # An error found while building an operand (a literal's value, a macro's arguments, a
+    # message's type name) waits for the next token, as in an LALR parser, which builds a
+    # node only once the token after it may follow it: otherwise that token is the error.
+    cdef object pending
+    cdef Py_ssize_t pending_at
 
     def __cinit__(self):
         self.heights = NULL
@@ -231,6 +242,7 @@ cdef class Parser:
             raise MemoryError()
         self.nframes = 0
         self.qualified = False
+        self.pending = None
         return 0
 
     # ------------------------------------------------------------------ errors
@@ -240,6 +252,12 @@ cdef class Parser:
 
     cdef int fail(self, str what, Py_ssize_t offset) except -1:
         raise syntax_error(what, self.source, offset)
+
+    cdef int defer(self, str what, Py_ssize_t offset) except -1:
+        if self.pending is None:
+            self.pending = what
+            self.pending_at = offset
+        return 0
 
     cdef int unexpected(self) except -1:
         if self.tok == T_EOF:
@@ -520,21 +538,22 @@ cdef class Parser:
                         v = ((c - 48) << 6) | ((<uint32_t>self.at(i) - 48) << 3) | (<uint32_t>self.at(i + 1) - 48)
                         i += 2
                     else:
-                        self.bad_escape(escape_at, end)
+                        return self.bad_escape(escape_at, end)
                 else:
-                    self.bad_escape(escape_at, end)
+                    return self.bad_escape(escape_at, end)
                 if digits:
                     v = 0
                     while digits:
                         h = hex_value(self.at(i)) if i < end else -1
                         if h < 0:
-                            self.bad_escape(escape_at, end)
+                            return self.bad_escape(escape_at, end)
                         v = v * 16 + <uint32_t>h
                         i += 1
                         digits -= 1
                     if v > 0x10FFFF or 0xD800 <= v <= 0xDFFF:
-                        self.fail("invalid code point in escape sequence "
-                                  + show(self.source[escape_at:i]), escape_at)
+                        self.defer("invalid code point in escape sequence "
+                                   + show(self.source[escape_at:i]), escape_at)
+                        return b"" if is_bytes else ""
                 if is_bytes:
                     if c == 120 or c == 88 or 48 <= c <= 51:
                         octets[k] = <unsigned char>v
@@ -550,8 +569,10 @@ cdef class Parser:
         finally:
             PyMem_Free(buffer)
 
-    cdef int bad_escape(self, Py_ssize_t at, Py_ssize_t end) except -1:
-        return self.fail("invalid escape sequence " + show(self.source[at:min(at + 2, end)]), at)
+    cdef object bad_escape(self, Py_ssize_t at, Py_ssize_t end):
+        """Defer the error; the literal's value is a stand-in."""
+        self.defer("invalid escape sequence " + show(self.source[at:min(at + 2, end)]), at)
+        return None
 
     # ------------------------------------------------------------------ stacks
 
@@ -670,7 +691,14 @@ cdef class Parser:
                     continue
                 if tok == T_MINUS:
                     minus_at = self.start
-                    self.lex()
+                    if run_kind == RUN_NOT:
+                        # Only a literal's sign may follow "!": any failure here is the "-".
+                        try:
+                            self.lex()
+                        except ExpressionSyntaxError:
+                            return self.fail('unexpected "-"', minus_at)
+                    else:
+                        self.lex()
                     if self.tok == T_INT or self.tok == T_DOUBLE:
                         self.literal(True)
                         operand = False
@@ -716,7 +744,17 @@ cdef class Parser:
                         operand = False
                         continue
                 return self.unexpected()
-            # An operand is complete: postfix operators, then infix ones.
+            # An operand is complete: postfix operators, then infix ones.  A message literal's
+            # brace must follow a dotted name, checked at once (as the Python twin's lexer does).
+            if tok == T_LBRACE and not self.qualified:
+                return self.unexpected()
+            if self.pending is not None:
+                if (tok == T_DOT or tok == T_LBRACKET or tok == T_LBRACE or tok == T_QUESTION
+                        or tok == T_COLON or tok == T_COMMA or tok == T_RPAREN
+                        or tok == T_RBRACKET or tok == T_RBRACE or tok == T_EOF
+                        or T_OR <= tok <= T_PERCENT):
+                    return self.fail(self.pending, self.pending_at)
+                return self.unexpected()
             if tok == T_DOT:
                 self.lex()
                 if self.tok == T_IDENT:
@@ -731,7 +769,7 @@ cdef class Parser:
                 self.open(F_INDEX, 0, self.start)
                 self.lex()
                 operand = True
-            elif tok == T_LBRACE and self.qualified:
+            elif tok == T_LBRACE:
                 operand = self.open_struct()
             elif T_OR <= tok <= T_PERCENT:
                 self.reduce_operators(PRECEDENCE[tok - T_OR])
@@ -904,11 +942,11 @@ cdef class Parser:
         if tok == T_INT:
             m = self.magnitude
             if self.overflow or m > (INT64_MAGNITUDE if negative else INT64_MAGNITUDE - 1):
-                return self.fail("int literal out of range", self.start)
+                self.defer("int literal out of range", self.start)
             node = ("const", "int", <int64_t>(0 - m) if negative else <int64_t>m)
         elif tok == T_UINT:
             if self.overflow:
-                return self.fail("uint literal out of range", self.start)
+                self.defer("uint literal out of range", self.start)
             node = ("const", "uint", self.magnitude)
         elif tok == T_DOUBLE:
             value = float(self.source[self.start:self.end])
@@ -963,8 +1001,10 @@ cdef class Parser:
             name = values.pop()
             if name == "has" and len(items) == 1:
                 if items[0][0] != "select":
-                    return self.fail("invalid argument to has() macro", pos)
-                node = ("has", items[0][1], items[0][2])
+                    self.defer("invalid argument to has() macro", pos)
+                    node = ("has", items[0], "")
+                else:
+                    node = ("has", items[0][1], items[0][2])
             else:
                 node = ("call", name, items)
         else:  # F_METHOD
@@ -981,7 +1021,7 @@ cdef class Parser:
         if (count == 2 and name in COMPREHENSIONS) or (
                 (count == 2 or count == 3) and name == "map"):
             if args[0][0] != "ident":
-                self.fail(f"the first argument of {name}() must be a simple name", pos)
+                self.defer(f"the first argument of {name}() must be a simple name", pos)
             return ("comprehension", name, target, args[0][1], args[1:])
         return ("method", name, target, args)
 

@@ -377,6 +377,15 @@ ERRORS = [
     ("l.all(1, x)", 1, 3, "the first argument of all() must be a simple name"),
     ("l.map(a.b, x)", 1, 3, "the first argument of map() must be a simple name"),
     ("l.filter(f(x), x)", 1, 3, "the first argument of filter() must be a simple name"),
+    # an error in building an operand waits for the next token, as in an LALR parser: if that
+    # token cannot follow an operand, it is the error
+    ("99999999999999999999 x", 1, 22, 'unexpected "x"'),
+    ("99999999999999999999 + x", 1, 1, "int literal out of range"),
+    (r'"\q" 1', 1, 6, 'unexpected "1"'),
+    (r'"\q"]', 1, 2, r'invalid escape sequence "\\q"'),
+    ("has(a) b", 1, 8, 'unexpected "b"'),
+    ("has(a).b", 1, 1, "invalid argument to has() macro"),
+    (r'"\q"{}', 1, 5, 'unexpected "{"'),
 ]
 
 
