@@ -39,11 +39,11 @@ def test_duration_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_console_entry_points() -> None:
     out = subprocess.run([sys.executable, "-m", "inngest_core", "duration", "2w3d", "--json"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, cwd="/")
     assert out.returncode == 0
     assert json.loads(out.stdout)["canonical"] == "2w3d"
     bad = subprocess.run([sys.executable, "-m", "inngest_core", "duration", ""],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, cwd="/")
     assert bad.returncode == 2
     assert bad.stderr == "inngest-core duration: empty duration\n"
 

@@ -45,8 +45,9 @@ def _probe(env_value: str | None) -> dict[str, str]:
         "print(json.dumps({'impl': inngest_core.IMPLEMENTATION, "
         "'module': '_duration_py' if python else '_duration_c'}))"
     )
+    # cwd=/ so the installed package is imported, not a source tree in the working directory.
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True)
+                         cwd="/", check=True)
     result: dict[str, str] = json.loads(out.stdout)
     return result
 
