@@ -257,6 +257,27 @@ _FAST: tuple[Callable[[str], Optional[datetime]], ...] = (
 )  # fmt: skip
 
 
+def _fast_detected(text: str) -> Optional[datetime]:
+    """The fast layer without a format: a shape's likely formats, tried in turn.  A result
+    here means the text is valid in that format, so detection would have named it too."""
+    c = text[:1]
+    if c in _LETTERS:
+        separator = text[3:4]
+        if separator == ",":
+            if text[-5:-4] in ("+", "-"):
+                return _fast_rfc1123z(text) or _fast_rfc822z(text)
+            return _fast_rfc1123(text) or _fast_rfc822(text)
+        if separator == " ":
+            return _fast_unix(text) or _fast_ansic(text) or _fast_ruby(text)
+        return None
+    if c in _DIGITS:
+        if text[4:5] == "-":
+            return _fast_iso_auto(text)
+        if text[1:3].find(" ") >= 0:
+            return _fast_rfc822(text) or _fast_rfc822z(text)
+    return None
+
+
 # --------------------------------------------------------------------------- detection
 
 
@@ -720,7 +741,13 @@ def parse_datetime(text: str, format: str | None = None) -> datetime:
     """
     if not isinstance(text, str):
         raise TypeError(f"datetime text must be str, not {type(text).__name__}")
-    fid = _predict(text) if format is None else _format_id(format, text)
+    if format is None:
+        dt = _fast_detected(text)
+        if dt is not None:
+            return dt
+        fid = _predict(text)
+    else:
+        fid = _format_id(format, text)
     dt = _FAST[fid](text)
     if dt is not None:
         return dt
