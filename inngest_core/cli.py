@@ -53,6 +53,28 @@ def exact_seconds(ns: int) -> str:
     return text
 
 
+def _cmd_datetime(args: argparse.Namespace) -> int:
+    from datetime import timezone
+
+    from .datetimes import detect_format, format_datetime, parse_datetime
+    from .errors import DatetimeError
+
+    try:
+        value = parse_datetime(args.text, args.format)
+        name = args.format or detect_format(args.text)
+    except DatetimeError as exc:
+        sys.stderr.write(f"inngest-core datetime: {exc}\n")
+        return BAD_INPUT
+    utc = format_datetime(value.astimezone(timezone.utc), "RFC3339")
+    epoch = format_datetime(value, "EPOCH")
+    if args.json:
+        _print_json({"input": args.text, "format": name, "utc": utc,
+                     "epoch": float(epoch), "epoch_text": epoch})
+    else:
+        sys.stdout.write(f"format: {name}\nutc:    {utc}\nepoch:  {epoch}\n")
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import runner
 
@@ -73,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", help='a duration such as "1h30m", "1.5s", "2w3d" or "PT1H30M"')
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_cmd_duration)
+
+    p = sub.add_parser("datetime", help="parse a datetime: detected format, UTC instant, epoch")
+    p.add_argument("text", help='a datetime such as "2023-07-18T07:31:00Z" or an RFC 1123 date')
+    p.add_argument("--format", metavar="NAME", help="read only this format (see DATETIME_FORMATS)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=_cmd_datetime)
 
     p = sub.add_parser("bench", help="run the comparative benchmark and print a table")
     out = p.add_mutually_exclusive_group()

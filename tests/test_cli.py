@@ -52,3 +52,34 @@ def test_usage_error_exits_2() -> None:
     with pytest.raises(SystemExit) as info:
         main(["nope"])
     assert info.value.code == 2
+
+
+def test_datetime_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["datetime", "2023-07-18T07:31:00+02:00"]) == 0
+    assert capsys.readouterr().out == (
+        "format: RFC3339\nutc:    2023-07-18T05:31:00Z\nepoch:  1689658260\n"
+    )
+
+
+def test_datetime_json_with_format(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["datetime", "1689665460000", "--format", "EPOCH_MS", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "input": "1689665460000", "format": "EPOCH_MS", "utc": "2023-07-18T07:31:00Z",
+        "epoch": 1689665460.0, "epoch_text": "1689665460",
+    }
+
+
+def test_datetime_detects_rfc1123(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["datetime", "Tue, 18 Jul 2023 07:31:00 GMT", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["format"], out["utc"], out["epoch_text"]) == (
+        "RFC1123", "2023-07-18T07:31:00Z", "1689665460")
+
+
+def test_datetime_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["datetime", "Tue, 18 Jux 2023 07:31:00 GMT"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        'inngest-core datetime: RFC1123: expected a month name at position 8 in '
+        '"Tue, 18 Jux 2023 07:31:00 GMT"\n')
