@@ -109,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--part", action="append", help="only this part (repeatable)")
     p.add_argument("--quick", action="store_true", help="shorter timing loops")
     p.set_defaults(run=_cmd_bench)
+
+    from .sdk.cli import add_run_command
+
+    add_run_command(sub)
     return parser
 
 
