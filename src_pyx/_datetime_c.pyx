@@ -8,6 +8,7 @@ order of checks, the positions and the messages are the Python twin's: syntax le
 then year, month, day, hour, minute, second, offset hours, offset minutes, weekday.
 """
 
+cimport cython
 from cpython.datetime cimport datetime_new, import_datetime
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
@@ -1063,6 +1064,7 @@ cdef str detect_scan(Scan* sc, bint ascii):
     return NAMES[run(sc, fid, &f)]
 
 
+@cython.binding(False)  # a plain C function: no cyfunction call overhead
 def parse_datetime(text, format=None):
     """Parse ``text`` into an aware datetime (see the Python twin)."""
     cdef Scan sc
@@ -1080,6 +1082,7 @@ def parse_datetime(text, format=None):
         free(<void*>sc.s)
 
 
+@cython.binding(False)  # a plain C function: no cyfunction call overhead
 def detect_format(text):
     """The name of the format ``text`` is in (see the Python twin)."""
     cdef Scan sc

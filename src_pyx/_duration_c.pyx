@@ -5,6 +5,7 @@ One pass over the string's own code units (``PyUnicode_READ`` on the canonical b
 arithmetic in ``uint64_t``; Python objects are made only for the result and for errors.
 """
 
+cimport cython
 from cpython.datetime cimport (
     PyDelta_Check,
     import_datetime,
@@ -285,6 +286,7 @@ cdef inline int iso_rank(Py_UCS4 ch, bint in_time) noexcept nogil:
     return -1
 
 
+@cython.binding(False)  # a plain C function: no cyfunction call overhead
 def parse_duration_ns(text):
     """Parse a duration into an exact count of nanoseconds (see the Python twin)."""
     cdef int64_t ns
@@ -292,6 +294,7 @@ def parse_duration_ns(text):
     return ns
 
 
+@cython.binding(False)  # a plain C function: no cyfunction call overhead
 def parse_duration(text):
     """Parse a duration into a timedelta; sub-microsecond remainders truncate toward zero."""
     cdef int64_t ns
@@ -311,6 +314,7 @@ cdef uint64_t UNIT_SIZES[8]
 UNIT_SIZES[:] = [W, D, H, M, S, MS, US, NS]
 
 
+@cython.binding(False)  # a plain C function: no cyfunction call overhead
 def format_duration(value):
     """Write the canonical form (see the Python twin)."""
     cdef object ns
