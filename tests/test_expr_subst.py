@@ -24,7 +24,7 @@ def _conformance_dir() -> Path:
 def _expressions() -> list[str]:
     folder = _conformance_dir()
     if os.environ.get("INNGEST_CORE_CEL_CONFORMANCE") == "skip":
-        return []
+        pytest.skip("INNGEST_CORE_CEL_CONFORMANCE=skip: no conformance data here")
     found = []
     for path in sorted(folder.glob("*.json")):
         for section in json.loads(path.read_text()).get("section", []):
