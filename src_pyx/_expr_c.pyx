@@ -28,7 +28,7 @@ from inngest_core.errors import (
     syntax_error,
 )
 
-__all__ = ["parse"]
+__all__ = ["parse", "Program", "compile_program"]
 
 
 cdef extern from "Python.h":
@@ -1040,3 +1040,956 @@ def parse(source, *, max_source_length=100_000, max_depth=250):
     cdef Parser parser = Parser.__new__(Parser)
     parser.init(source, max_depth)
     return parser.run()
+
+
+
+# =============================================================================== evaluator
+#
+# The AST is compiled once into a tree of ``Node`` objects whose ``eval`` is a C virtual call.
+# Values are those of the shared runtime, ``inngest_core._expr_lib`` (lists and maps stay the
+# Python containers they were given, their elements converted when read).  An evaluation error
+# is a value (the runtime's ``CelError``), so ``&&``/``||`` and the macros can absorb it.
+# Native code answers only what is certain (two strs, two ints whose result fits, a dict
+# lookup that hits, ...); every other case -- and every error message -- comes from the
+# runtime's function table, so the twins cannot drift apart.
+
+from cpython.object cimport PyObject
+from cpython.dict cimport PyDict_GetItemWithError
+from cpython.long cimport PyLong_AsLongLongAndOverflow
+from cpython.list cimport PyList_GET_SIZE, PyList_GET_ITEM
+from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
+
+from collections.abc import Mapping as _Mapping
+
+from inngest_core import _expr_lib as lib
+from inngest_core.errors import EvaluationError, comprehension_limit_error
+
+cdef extern from *:
+    """
+    static inline int expr_add_overflow(long long a, long long b, long long *r) {
+        return __builtin_add_overflow(a, b, r);
+    }
+    static inline int expr_sub_overflow(long long a, long long b, long long *r) {
+        return __builtin_sub_overflow(a, b, r);
+    }
+    static inline int expr_mul_overflow(long long a, long long b, long long *r) {
+        return __builtin_mul_overflow(a, b, r);
+    }
+    """
+    bint expr_add_overflow(long long a, long long b, long long* r) noexcept nogil
+    bint expr_sub_overflow(long long a, long long b, long long* r) noexcept nogil
+    bint expr_mul_overflow(long long a, long long b, long long* r) noexcept nogil
+
+
+cdef type ERROR = lib.CelError
+cdef type UINT = lib.UInt
+cdef object TO_CEL = lib.to_cel
+cdef object TO_PYTHON = lib.to_python
+cdef object LIB_ERROR = lib.error
+cdef object NO_OVERLOAD = lib.no_overload
+cdef object LIB_CALL = lib.call
+cdef object LIB_SELECT = lib.select
+cdef object LIB_HAS = lib.has_field
+cdef object LIB_INDEX = lib.index
+cdef object LIB_CONTAINS = lib.contains
+cdef object LIB_ITERATE = lib.iterate
+cdef object LIB_MAKE_MAP = lib.make_map
+cdef dict FUNCTIONS = lib.FUNCTIONS
+cdef dict TYPES = lib.TYPES
+
+
+cdef inline bint is_error(object v) noexcept:
+    return type(v) is ERROR
+
+
+cdef inline object cel_in(object v):
+    """A value read from the activation, a map or a list, as ``to_cel`` makes it: the
+    primitives Python and CEL share pass as they are (an int after its range check)."""
+    cdef type t = type(v)
+    cdef int overflow
+    if t is str or t is bool or t is float or t is dict or v is None:
+        return v
+    if t is int:
+        PyLong_AsLongLongAndOverflow(v, &overflow)
+        if overflow == 0:
+            return v
+    return TO_CEL(v)
+
+
+cdef object function(str name, Py_ssize_t arity, bint receiver):
+    """The runtime's callable for a function, or None (``call`` then says why not)."""
+    return FUNCTIONS.get((name, arity, receiver))
+
+
+cdef inline object apply1(object fn, object a):
+    if is_error(a):
+        return a
+    return fn(a)
+
+
+cdef inline object apply2(object fn, object a, object b):
+    if is_error(a):
+        return a
+    if is_error(b):
+        return b
+    return fn(a, b)
+
+
+cdef class Scope:
+    """Per-evaluation state of a program with comprehensions: the loop variables' values
+    and the step count.  Programs without comprehensions evaluate without one."""
+    cdef list slots
+    cdef Py_ssize_t steps
+    cdef Py_ssize_t max_steps
+
+
+cdef class Node:
+    cdef object eval(self, dict act, Scope sc):
+        raise NotImplementedError
+
+
+# ------------------------------------------------------------------ leaves
+
+
+cdef class Const(Node):
+    cdef object value
+
+    cdef object eval(self, dict act, Scope sc):
+        return self.value
+
+
+cdef class Ident(Node):
+    cdef str name
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef PyObject* p = PyDict_GetItemWithError(act, self.name)
+        if p is NULL:
+            return unbound(self.name)
+        return cel_in(<object>p)
+
+
+cdef object unbound(str name):
+    """A name the activation does not bind: a type name's value, or the error."""
+    found = TYPES.get(name)
+    if found is not None:
+        return found
+    return LIB_ERROR("undeclared", name=name)
+
+
+cdef class Local(Node):
+    """A comprehension's loop variable."""
+    cdef Py_ssize_t slot
+
+    cdef object eval(self, dict act, Scope sc):
+        return sc.slots[self.slot]
+
+
+cdef class Select(Node):
+    cdef Node operand
+    cdef str field
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object o = self.operand.eval(act, sc)
+        cdef PyObject* p
+        if type(o) is dict:
+            p = PyDict_GetItemWithError(o, self.field)
+            if p is not NULL:
+                return cel_in(<object>p)
+        return LIB_SELECT(o, self.field)
+
+
+cdef class Has(Node):
+    cdef Node operand
+    cdef str field
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object o = self.operand.eval(act, sc)
+        if type(o) is dict:
+            return self.field in <dict>o
+        return LIB_HAS(o, self.field)
+
+
+# ------------------------------------------------------------------ logic
+
+
+cdef class And(Node):
+    cdef Node left, right
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object l = self.left.eval(act, sc)
+        if l is False:
+            return False
+        cdef object r = self.right.eval(act, sc)
+        if r is False:
+            return False
+        if l is True and r is True:
+            return True
+        return undecided("_&&_", l, r)
+
+
+cdef class Or(Node):
+    cdef Node left, right
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object l = self.left.eval(act, sc)
+        if l is True:
+            return True
+        cdef object r = self.right.eval(act, sc)
+        if r is True:
+            return True
+        if l is False and r is False:
+            return False
+        return undecided("_||_", l, r)
+
+
+cdef object undecided(str name, object l, object r):
+    """``l op r`` when neither side decides: the first error, or no matching overload."""
+    if is_error(l):
+        return l
+    if is_error(r):
+        return r
+    return NO_OVERLOAD(name, l, r)
+
+
+cdef class Not(Node):
+    cdef Node operand
+    cdef object fn
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object v = self.operand.eval(act, sc)
+        if v is True:
+            return False
+        if v is False:
+            return True
+        return apply1(self.fn, v)
+
+
+cdef class Ternary(Node):
+    cdef Node cond, then, other
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object c = self.cond.eval(act, sc)
+        if c is True:
+            return self.then.eval(act, sc)
+        if c is False:
+            return self.other.eval(act, sc)
+        if is_error(c):
+            return c
+        return NO_OVERLOAD("_?_:_", c)
+
+
+# ------------------------------------------------------------------ comparisons
+
+
+cdef class Eq(Node):
+    cdef Node left, right
+    cdef bint negate
+    cdef object fn
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object l = self.left.eval(act, sc)
+        cdef object r = self.right.eval(act, sc)
+        cdef type t = type(l)
+        if t is type(r) and (t is str or t is int or t is bool or t is float):
+            return (l != r) if self.negate else (l == r)
+        return apply2(self.fn, l, r)
+
+
+cdef class EqConst(Node):
+    """``x == literal`` / ``x != literal`` with a str or int literal."""
+    cdef Node left
+    cdef object value
+    cdef type kind
+    cdef bint negate
+    cdef object fn
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object l = self.left.eval(act, sc)
+        if type(l) is self.kind:
+            return (l != self.value) if self.negate else (l == self.value)
+        return apply2(self.fn, l, self.value)
+
+
+cdef enum:
+    LT, LE, GT, GE
+
+
+cdef class Compare(Node):
+    cdef Node left, right
+    cdef int op
+    cdef object fn
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object l = self.left.eval(act, sc)
+        cdef object r = self.right.eval(act, sc)
+        cdef type t = type(l)
+        cdef long long a, b
+        cdef double x, y
+        if t is int:
+            if type(r) is int:
+                a = l
+                b = r
+                if self.op == LT:
+                    return a < b
+                if self.op == LE:
+                    return a <= b
+                if self.op == GT:
+                    return a > b
+                return a >= b
+        elif t is float:
+            if type(r) is float:
+                x = l
+                y = r
+                if self.op == LT:
+                    return x < y
+                if self.op == LE:
+                    return x <= y
+                if self.op == GT:
+                    return x > y
+                return x >= y
+        return apply2(self.fn, l, r)
+
+
+cdef class InSet(Node):
+    """``x in [literals]`` where every literal is a str, or every one an int: a frozenset
+    answers values of that type; any other value goes to the runtime with the list."""
+    cdef Node left
+    cdef frozenset members
+    cdef type kind
+    cdef list listed
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object l = self.left.eval(act, sc)
+        if type(l) is self.kind:
+            return l in self.members
+        return LIB_CONTAINS(l, self.listed)
+
+
+cdef class In(Node):
+    cdef Node left, right
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object l = self.left.eval(act, sc)
+        cdef object r = self.right.eval(act, sc)
+        if type(r) is dict and type(l) is str and not is_error(l):
+            return l in <dict>r
+        return LIB_CONTAINS(l, r)
+
+
+# ------------------------------------------------------------------ arithmetic
+
+
+cdef enum:
+    ADD, SUB, MUL
+
+
+cdef class Arith(Node):
+    cdef Node left, right
+    cdef int op
+    cdef object fn
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object l = self.left.eval(act, sc)
+        cdef object r = self.right.eval(act, sc)
+        cdef type t = type(l)
+        cdef long long a, b, out
+        cdef bint overflow
+        if t is type(r):
+            if t is int:
+                a = l
+                b = r
+                if self.op == ADD:
+                    overflow = expr_add_overflow(a, b, &out)
+                elif self.op == SUB:
+                    overflow = expr_sub_overflow(a, b, &out)
+                else:
+                    overflow = expr_mul_overflow(a, b, &out)
+                if not overflow:
+                    return out
+            elif t is float:
+                if self.op == ADD:
+                    return <double>l + <double>r
+                if self.op == SUB:
+                    return <double>l - <double>r
+                return <double>l * <double>r
+            elif t is str and self.op == ADD:
+                return <str>l + <str>r
+        return apply2(self.fn, l, r)
+
+
+cdef class Negate(Node):
+    cdef Node operand
+    cdef object fn
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object v = self.operand.eval(act, sc)
+        cdef long long a
+        if type(v) is int:
+            a = v
+            if a >= -9223372036854775807:
+                return -a
+        elif type(v) is float:
+            return -<double>v
+        return apply1(self.fn, v)
+
+
+# ------------------------------------------------------------------ functions
+
+
+cdef class Index(Node):
+    cdef Node operand, key
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object o = self.operand.eval(act, sc)
+        cdef object k = self.key.eval(act, sc)
+        cdef PyObject* p
+        cdef type t = type(o)
+        cdef long long i
+        if t is dict:
+            if type(k) is str:
+                p = PyDict_GetItemWithError(o, k)
+                if p is not NULL:
+                    return cel_in(<object>p)
+        elif t is list:
+            if type(k) is int:
+                i = k
+                if 0 <= i < PyList_GET_SIZE(o):
+                    return cel_in(<object>PyList_GET_ITEM(o, i))
+        return LIB_INDEX(o, k)
+
+
+cdef class Size(Node):
+    cdef Node operand
+    cdef object fn
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object v = self.operand.eval(act, sc)
+        cdef type t = type(v)
+        if t is str or t is dict or t is list or t is tuple or t is bytes:
+            return len(v)
+        return apply1(self.fn, v)
+
+
+cdef enum:
+    STARTS, ENDS, CONTAINS
+
+
+cdef class StrMethod(Node):
+    cdef Node target, arg
+    cdef int op
+    cdef object fn
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object s = self.target.eval(act, sc)
+        cdef object a = self.arg.eval(act, sc)
+        if type(s) is str and type(a) is str:
+            if self.op == ENDS:
+                return (<str>s).endswith(<str>a)
+            if self.op == STARTS:
+                return (<str>s).startswith(<str>a)
+            return (<str>a) in (<str>s)
+        return apply2(self.fn, s, a)
+
+
+cdef class Call1(Node):
+    """A function of one value (a method's target, or a global's argument) in the table."""
+    cdef Node arg
+    cdef object fn
+
+    cdef object eval(self, dict act, Scope sc):
+        return apply1(self.fn, self.arg.eval(act, sc))
+
+
+cdef class Call2(Node):
+    cdef Node first, second
+    cdef object fn
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object a = self.first.eval(act, sc)
+        return apply2(self.fn, a, self.second.eval(act, sc))
+
+
+cdef class Call(Node):
+    """Any other function, operator or method: the runtime's ``call``."""
+    cdef str name
+    cdef bint receiver
+    cdef tuple args     # of Node; a method's target first
+
+    cdef object eval(self, dict act, Scope sc):
+        return LIB_CALL(self.name, evaluate_all(self.args, act, sc), self.receiver)
+
+
+cdef tuple evaluate_all(tuple nodes, dict act, Scope sc):
+    cdef Py_ssize_t n = PyTuple_GET_SIZE(nodes)
+    cdef list values = [None] * n
+    cdef Py_ssize_t i
+    for i in range(n):
+        values[i] = (<Node>PyTuple_GET_ITEM(nodes, i)).eval(act, sc)
+    return tuple(values)
+
+
+cdef class ListLit(Node):
+    cdef tuple items
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef Py_ssize_t n = PyTuple_GET_SIZE(self.items)
+        cdef list values = [None] * n
+        cdef Py_ssize_t i
+        cdef object v
+        for i in range(n):
+            v = (<Node>PyTuple_GET_ITEM(self.items, i)).eval(act, sc)
+            if is_error(v):
+                return v
+            values[i] = v
+        return values
+
+
+cdef class MapLit(Node):
+    cdef tuple keys, values
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef Py_ssize_t n = PyTuple_GET_SIZE(self.keys)
+        cdef list pairs = [None] * n
+        cdef Py_ssize_t i
+        for i in range(n):
+            pairs[i] = ((<Node>PyTuple_GET_ITEM(self.keys, i)).eval(act, sc),
+                        (<Node>PyTuple_GET_ITEM(self.values, i)).eval(act, sc))
+        return LIB_MAKE_MAP(pairs)
+
+
+cdef class Failing(Node):
+    """A node that always evaluates to the same error (a message literal)."""
+    cdef object error
+
+    cdef object eval(self, dict act, Scope sc):
+        return self.error
+
+
+cdef enum:
+    M_ALL, M_EXISTS, M_EXISTS_ONE, M_MAP, M_FILTER
+
+
+cdef class Comprehension(Node):
+    """``target.all(x, p)`` and the other macros, folded as cel-go expands them: ``all`` is
+    ``&&`` over the elements (a later ``false`` absorbs an error), ``exists`` is ``||``, the
+    others are strict."""
+    cdef Node target, pred, transform
+    cdef int macro
+    cdef Py_ssize_t slot
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef object items = LIB_ITERATE(self.target.eval(act, sc))
+        if is_error(items):
+            return items
+        cdef object acc = None
+        cdef object x, p, v
+        cdef Py_ssize_t count = 0
+        cdef list out = None
+        if self.macro == M_ALL:
+            acc = True
+        elif self.macro == M_EXISTS:
+            acc = False
+        else:
+            out = []
+        for x in items:
+            sc.steps += 1
+            if sc.steps > sc.max_steps:
+                raise comprehension_limit_error(sc.max_steps)
+            sc.slots[self.slot] = x
+            p = self.pred.eval(act, sc)
+            if self.macro == M_ALL:
+                if p is False:
+                    return False
+                if p is not True and not is_error(acc):
+                    acc = p if is_error(p) else NO_OVERLOAD("_&&_", True, p)
+            elif self.macro == M_EXISTS:
+                if p is True:
+                    return True
+                if p is not False and not is_error(acc):
+                    acc = p if is_error(p) else NO_OVERLOAD("_||_", False, p)
+            elif self.macro == M_EXISTS_ONE:
+                if p is True:
+                    count += 1
+                elif p is not False:
+                    return p if is_error(p) else NO_OVERLOAD("_?_:_", p)
+            elif self.macro == M_FILTER:
+                if p is True:
+                    out.append(x)
+                elif p is not False:
+                    return p if is_error(p) else NO_OVERLOAD("_?_:_", p)
+            else:  # M_MAP
+                if self.transform is not None:
+                    if p is False:
+                        continue
+                    if p is not True:
+                        return p if is_error(p) else NO_OVERLOAD("_?_:_", p)
+                    v = self.transform.eval(act, sc)
+                else:
+                    v = p
+                if is_error(v):
+                    return v
+                out.append(v)
+        if self.macro == M_ALL or self.macro == M_EXISTS:
+            return acc
+        if self.macro == M_EXISTS_ONE:
+            return count == 1
+        return out
+
+
+# ------------------------------------------------------------------ compiling
+
+
+cdef dict CMP_OPS = {"_<_": LT, "_<=_": LE, "_>_": GT, "_>=_": GE}
+cdef dict ARITH_OPS = {"_+_": ADD, "_-_": SUB, "_*_": MUL}
+cdef dict STR_OPS = {"startsWith": STARTS, "endsWith": ENDS, "contains": CONTAINS}
+cdef dict MACRO_KINDS = {
+    "all": M_ALL, "exists": M_EXISTS, "exists_one": M_EXISTS_ONE, "map": M_MAP, "filter": M_FILTER,
+}
+#: Literal kinds a native ``==`` or ``in`` fast path compares by exact type.
+cdef dict FAST_KINDS = {"int": int, "string": str}
+
+
+cdef object literal_value(str kind, object value):
+    if kind == "uint":
+        return UINT(value)
+    return value
+
+
+cdef class Builder:
+    """Compiles one AST.  ``slots`` is the deepest comprehension nesting (each nesting level
+    holds its loop variable in its own slot of the evaluation's ``Scope``)."""
+    cdef Py_ssize_t slots
+    cdef Py_ssize_t depth
+    cdef bint loops
+
+    cdef Node build(self, tuple node, dict scope):
+        cdef str tag = node[0]
+        cdef Node built
+        if tag == "const":
+            built = Const.__new__(Const)
+            (<Const>built).value = literal_value(node[1], node[2])
+            return built
+        if tag == "ident":
+            return self.ident(node[1], scope)
+        if tag == "select":
+            built = Select.__new__(Select)
+            (<Select>built).operand = self.build(node[1], scope)
+            (<Select>built).field = node[2]
+            return built
+        if tag == "has":
+            built = Has.__new__(Has)
+            (<Has>built).operand = self.build(node[1], scope)
+            (<Has>built).field = node[2]
+            return built
+        if tag == "call":
+            return self.call(node[1], node[2], scope)
+        if tag == "method":
+            return self.method(node[1], node[2], node[3], scope)
+        if tag == "list":
+            built = ListLit.__new__(ListLit)
+            (<ListLit>built).items = tuple([self.build(e, scope) for e in node[1]])
+            return built
+        if tag == "map":
+            built = MapLit.__new__(MapLit)
+            (<MapLit>built).keys = tuple([self.build(k, scope) for k, _ in node[1]])
+            (<MapLit>built).values = tuple([self.build(v, scope) for _, v in node[1]])
+            return built
+        if tag == "struct":
+            built = Failing.__new__(Failing)
+            (<Failing>built).error = LIB_ERROR("message", name=node[1])
+            return built
+        if tag == "comprehension":
+            return self.comprehension(node, scope)
+        raise ValueError(f"unknown expression node {tag!r}")
+
+    cdef Node ident(self, str name, dict scope):
+        cdef Node built
+        if name in scope:
+            built = Local.__new__(Local)
+            (<Local>built).slot = scope[name]
+            return built
+        built = Ident.__new__(Ident)
+        (<Ident>built).name = name
+        return built
+
+    cdef Node call(self, str name, tuple args, dict scope):
+        cdef Py_ssize_t n = len(args)
+        cdef Node built
+        cdef tuple right
+        if n == 2 and name == "_&&_":
+            built = And.__new__(And)
+            (<And>built).left = self.build(args[0], scope)
+            (<And>built).right = self.build(args[1], scope)
+            return built
+        if n == 2 and name == "_||_":
+            built = Or.__new__(Or)
+            (<Or>built).left = self.build(args[0], scope)
+            (<Or>built).right = self.build(args[1], scope)
+            return built
+        if n == 3 and name == "_?_:_":
+            built = Ternary.__new__(Ternary)
+            (<Ternary>built).cond = self.build(args[0], scope)
+            (<Ternary>built).then = self.build(args[1], scope)
+            (<Ternary>built).other = self.build(args[2], scope)
+            return built
+        if n == 1 and name == "!_":
+            built = Not.__new__(Not)
+            (<Not>built).operand = self.build(args[0], scope)
+            (<Not>built).fn = function(name, 1, False)
+            return built
+        if n == 1 and name == "-_":
+            built = Negate.__new__(Negate)
+            (<Negate>built).operand = self.build(args[0], scope)
+            (<Negate>built).fn = function(name, 1, False)
+            return built
+        if n == 2 and (name == "_==_" or name == "_!=_"):
+            right = args[1]
+            if right[0] == "const" and right[1] in FAST_KINDS:
+                built = EqConst.__new__(EqConst)
+                (<EqConst>built).left = self.build(args[0], scope)
+                (<EqConst>built).value = right[2]
+                (<EqConst>built).kind = FAST_KINDS[right[1]]
+                (<EqConst>built).negate = name == "_!=_"
+                (<EqConst>built).fn = function(name, 2, False)
+                return built
+            built = Eq.__new__(Eq)
+            (<Eq>built).left = self.build(args[0], scope)
+            (<Eq>built).right = self.build(args[1], scope)
+            (<Eq>built).negate = name == "_!=_"
+            (<Eq>built).fn = function(name, 2, False)
+            return built
+        if n == 2 and name in CMP_OPS:
+            built = Compare.__new__(Compare)
+            (<Compare>built).left = self.build(args[0], scope)
+            (<Compare>built).right = self.build(args[1], scope)
+            (<Compare>built).op = CMP_OPS[name]
+            (<Compare>built).fn = function(name, 2, False)
+            return built
+        if n == 2 and name in ARITH_OPS:
+            built = Arith.__new__(Arith)
+            (<Arith>built).left = self.build(args[0], scope)
+            (<Arith>built).right = self.build(args[1], scope)
+            (<Arith>built).op = ARITH_OPS[name]
+            (<Arith>built).fn = function(name, 2, False)
+            return built
+        if n == 2 and name == "@in":
+            built = self.in_set(args, scope)
+            if built is None:
+                built = In.__new__(In)
+                (<In>built).left = self.build(args[0], scope)
+                (<In>built).right = self.build(args[1], scope)
+            return built
+        if n == 2 and name == "_[_]":
+            built = Index.__new__(Index)
+            (<Index>built).operand = self.build(args[0], scope)
+            (<Index>built).key = self.build(args[1], scope)
+            return built
+        if n == 1 and name == "size":
+            built = Size.__new__(Size)
+            (<Size>built).operand = self.build(args[0], scope)
+            (<Size>built).fn = function(name, 1, False)
+            return built
+        return self.generic(name, False, args, scope)
+
+    cdef Node generic(self, str name, bint receiver, tuple args, dict scope):
+        """A call to the runtime's table: direct when the overload is known here."""
+        cdef Py_ssize_t n = len(args)
+        cdef object fn = function(name, n - 1 if receiver else n, receiver)
+        cdef Node built
+        if fn is not None and n == 1:
+            built = Call1.__new__(Call1)
+            (<Call1>built).arg = self.build(args[0], scope)
+            (<Call1>built).fn = fn
+            return built
+        if fn is not None and n == 2:
+            built = Call2.__new__(Call2)
+            (<Call2>built).first = self.build(args[0], scope)
+            (<Call2>built).second = self.build(args[1], scope)
+            (<Call2>built).fn = fn
+            return built
+        built = Call.__new__(Call)
+        (<Call>built).name = name
+        (<Call>built).receiver = receiver
+        (<Call>built).args = tuple([self.build(a, scope) for a in args])
+        return built
+
+    cdef Node in_set(self, tuple args, dict scope):
+        cdef tuple listed = args[1]
+        if listed[0] != "list" or not listed[1]:
+            return None
+        kinds = {element[1] if element[0] == "const" else None for element in listed[1]}
+        if len(kinds) != 1:
+            return None
+        kind = kinds.pop()
+        if kind not in FAST_KINDS:
+            return None
+        cdef InSet built = InSet.__new__(InSet)
+        built.left = self.build(args[0], scope)
+        values = [element[2] for element in listed[1]]
+        built.members = frozenset(values)
+        built.kind = FAST_KINDS[kind]
+        built.listed = values
+        return built
+
+    cdef Node method(self, str name, tuple target, tuple args, dict scope):
+        cdef Py_ssize_t n = len(args)
+        cdef Node built
+        if n == 0 and name == "size":
+            built = Size.__new__(Size)
+            (<Size>built).operand = self.build(target, scope)
+            (<Size>built).fn = function(name, 0, True)
+            return built
+        if n == 1 and name in STR_OPS:
+            built = StrMethod.__new__(StrMethod)
+            (<StrMethod>built).target = self.build(target, scope)
+            (<StrMethod>built).arg = self.build(args[0], scope)
+            (<StrMethod>built).op = STR_OPS[name]
+            (<StrMethod>built).fn = function(name, 1, True)
+            return built
+        return self.generic(name, True, (target,) + args, scope)
+
+    cdef Node comprehension(self, tuple node, dict scope):
+        cdef Comprehension built = Comprehension.__new__(Comprehension)
+        cdef tuple rest = node[4]
+        built.target = self.build(node[2], scope)
+        built.slot = self.depth
+        inner = dict(scope)
+        inner[node[3]] = built.slot
+        self.loops = True
+        self.depth += 1
+        if self.depth > self.slots:
+            self.slots = self.depth
+        built.macro = MACRO_KINDS[node[1]]
+        built.pred = self.build(rest[0], inner)
+        built.transform = self.build(rest[1], inner) if len(rest) > 1 else None
+        self.depth -= 1
+        return built
+
+
+# ------------------------------------------------------------------ programs
+
+
+cdef object SUBST = None
+
+
+cdef object subst_module():
+    global SUBST
+    if SUBST is None:
+        from inngest_core import _expr_subst
+        SUBST = _expr_subst
+    return SUBST
+
+
+cdef class Program:
+    """A compiled CEL expression: immutable, safe to share between threads.
+
+    >>> p = compile_program("a.b == 'x'")
+    >>> p.evaluate({"a": {"b": "x"}})
+    True
+    >>> p
+    Program("a.b == 'x'")
+    """
+    cdef readonly str source
+    cdef readonly tuple ast
+    cdef readonly frozenset variables
+    cdef Node root
+    cdef Py_ssize_t slots
+    cdef bint loops
+    cdef Py_ssize_t max_steps
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("Program objects are made by compile_program()")
+
+    def evaluate(self, activation):
+        """The value of the expression for ``activation`` (a mapping of variable names to
+        Python values); raises ``EvaluationError`` when evaluation fails."""
+        cdef object v = self.run(activation)
+        cdef type t = type(v)
+        if t is bool or t is str or t is int or t is float or v is None:
+            return v
+        if t is ERROR:
+            raise (<object>v).exception()
+        return TO_PYTHON(v)
+
+    def matches(self, activation):
+        """True when the expression evaluates to exactly ``true`` for ``activation``; any
+        other value, and any error, is False."""
+        try:
+            return self.run(activation) is True
+        except Exception:
+            return False
+
+    cdef object run(self, object activation):
+        cdef dict act
+        cdef Scope sc = None
+        if type(activation) is dict:
+            act = <dict>activation
+        else:
+            act = as_dict(activation)
+        if self.loops:
+            sc = Scope.__new__(Scope)
+            sc.slots = [None] * self.slots
+            sc.steps = 0
+            sc.max_steps = self.max_steps
+        return self.root.eval(act, sc)
+
+    def substitute(self, bindings):
+        """A new program with every selection rooted at a variable of ``bindings`` replaced
+        by the literal it selects, folded (see ``inngest_core._expr_subst.substitute``).
+
+        >>> compile_program("event.id == async.id").substitute({"event": {"id": "x"}})
+        Program('"x" == async.id')
+        """
+        module = subst_module()
+        tree = module.substitute(self.ast, bindings)
+        return make_program(module.unparse(tree), tree, self.max_steps)
+
+    def __str__(self):
+        return self.source
+
+    def __repr__(self):
+        return f"Program({self.source!r})"
+
+    def __eq__(self, other):
+        if not isinstance(other, Program):
+            return NotImplemented
+        return self.ast == (<Program>other).ast
+
+    def __ne__(self, other):
+        if not isinstance(other, Program):
+            return NotImplemented
+        return self.ast != (<Program>other).ast
+
+    def __hash__(self):
+        return hash(self.ast)
+
+
+cdef dict as_dict(object activation):
+    if isinstance(activation, _Mapping):
+        return dict(activation)
+    raise TypeError(f"activation must be a mapping, not {type(activation).__name__}")
+
+
+cdef Program make_program(str source, tuple tree, Py_ssize_t max_steps):
+    cdef Builder builder = Builder.__new__(Builder)
+    cdef Program program = Program.__new__(Program)
+    program.root = builder.build(tree, {})
+    program.source = source
+    program.ast = tree
+    program.variables = subst_module().free_variables(tree)
+    program.slots = builder.slots
+    program.loops = builder.loops
+    program.max_steps = max_steps
+    return program
+
+
+def compile_program(source, *, max_source_length=100_000, max_depth=250,
+                    max_comprehension_steps=1_000_000):
+    """Parse and compile CEL ``source`` (uncached: ``inngest_core.compile_expression``
+    caches).
+
+    >>> compile_program("size(xs) > 1").evaluate({"xs": [1, 2]})
+    True
+    """
+    tree = parse(source, max_source_length=max_source_length, max_depth=max_depth)
+    return make_program(source, tree, max_comprehension_steps)
