@@ -1061,7 +1061,6 @@ from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
 
 from collections.abc import Mapping as _Mapping
 
-from inngest_core import _expr_lib as lib
 from inngest_core.errors import EvaluationError, comprehension_limit_error
 
 cdef extern from *:
@@ -1081,21 +1080,48 @@ cdef extern from *:
     bint expr_mul_overflow(long long a, long long b, long long* r) noexcept nogil
 
 
-cdef type ERROR = lib.CelError
-cdef type UINT = lib.UInt
-cdef object TO_CEL = lib.to_cel
-cdef object TO_PYTHON = lib.to_python
-cdef object LIB_ERROR = lib.error
-cdef object NO_OVERLOAD = lib.no_overload
-cdef object LIB_CALL = lib.call
-cdef object LIB_SELECT = lib.select
-cdef object LIB_HAS = lib.has_field
-cdef object LIB_INDEX = lib.index
-cdef object LIB_CONTAINS = lib.contains
-cdef object LIB_ITERATE = lib.iterate
-cdef object LIB_MAKE_MAP = lib.make_map
-cdef dict FUNCTIONS = lib.FUNCTIONS
-cdef dict TYPES = lib.TYPES
+# The runtime's names, bound on the first compile (parsing does not need the runtime).
+cdef bint BOUND = False
+cdef type ERROR = None
+cdef type UINT = None
+cdef object TO_CEL = None
+cdef object TO_PYTHON = None
+cdef object LIB_ERROR = None
+cdef object NO_OVERLOAD = None
+cdef object LIB_CALL = None
+cdef object LIB_SELECT = None
+cdef object LIB_HAS = None
+cdef object LIB_INDEX = None
+cdef object LIB_CONTAINS = None
+cdef object LIB_ITERATE = None
+cdef object LIB_MAKE_MAP = None
+cdef dict FUNCTIONS = None
+cdef dict TYPES = None
+
+
+cdef int bind() except -1:
+    global BOUND, ERROR, UINT, TO_CEL, TO_PYTHON, LIB_ERROR, NO_OVERLOAD, LIB_CALL, LIB_SELECT
+    global LIB_HAS, LIB_INDEX, LIB_CONTAINS, LIB_ITERATE, LIB_MAKE_MAP, FUNCTIONS, TYPES
+    if BOUND:
+        return 0
+    from inngest_core import _expr_lib as lib
+    ERROR = lib.CelError
+    UINT = lib.UInt
+    TO_CEL = lib.to_cel
+    TO_PYTHON = lib.to_python
+    LIB_ERROR = lib.error
+    NO_OVERLOAD = lib.no_overload
+    LIB_CALL = lib.call
+    LIB_SELECT = lib.select
+    LIB_HAS = lib.has_field
+    LIB_INDEX = lib.index
+    LIB_CONTAINS = lib.contains
+    LIB_ITERATE = lib.iterate
+    LIB_MAKE_MAP = lib.make_map
+    FUNCTIONS = lib.FUNCTIONS
+    TYPES = lib.TYPES
+    BOUND = True
+    return 0
 
 
 cdef inline bint is_error(object v) noexcept:
@@ -1971,6 +1997,7 @@ cdef dict as_dict(object activation):
 
 
 cdef Program make_program(str source, tuple tree, Py_ssize_t max_steps):
+    bind()
     cdef Builder builder = Builder.__new__(Builder)
     cdef Program program = Program.__new__(Program)
     program.root = builder.build(tree, {})
