@@ -280,6 +280,17 @@ def test_replay_with_every_memo_form() -> None:
     assert seen == {"user": {"id": 7}, "matched": confirmed, "missed": None}
 
 
+def test_failed_wait_memo_raises_step_error() -> None:
+    fn = make(lambda ctx, step: step.wait_for_event("confirm", event="e/c", timeout="1h"))
+    failed = {"error": {"name": "ExpressionSyntaxError", "message": "bad", "stack": ""}}
+    status, headers, out = call(fn, steps={sha1("confirm"): failed})
+    assert (status, headers["X-Inngest-No-Retry"]) == (400, "true")
+    assert (out["name"], out["message"]) == ("ExpressionSyntaxError", "bad")
+    # A matched event is returned whole, whatever its fields.
+    event = {"name": "e/c", "data": {}, "error": "a field of the event"}
+    assert call(fn, steps={sha1("confirm"): event})[::2] == (200, event)
+
+
 def test_step_run_runs_every_execution_and_reports_nothing() -> None:
     runs: list[int] = []
 

@@ -350,6 +350,18 @@ def test_cron_trigger_fires_at_its_next_time() -> None:
     assert runner.next_due() == datetime(2024, 1, 4, 8, 0, tzinfo=timezone.utc)
 
 
+def test_cron_fires_missed_while_down_collapse_into_one(tmp_path: Path) -> None:
+    def make() -> Any:
+        return function(id="tick", trigger=Trigger(cron="0 * * * *"))(lambda ctx, step: 1)
+
+    db = str(tmp_path / "cron.db")
+    runner_for(make(), db=db).close()  # next fire stored: 13:00
+    later = runner_for(make(), db=db, start=T0 + timedelta(days=3, minutes=30))
+    later.run_until_idle()
+    assert len(later.runs()) == 1
+    assert later.next_due() == T0 + timedelta(days=3, hours=1)
+
+
 def test_cron_next_fire_and_validation() -> None:
     paris = Trigger(cron="TZ=Europe/Paris 0 9 * * *")
     summer = datetime(2024, 7, 1, 0, 0, tzinfo=timezone.utc)

@@ -204,10 +204,7 @@ class Step:
         hashed = self._hashed(step_id)
         if hashed in self._memos:
             memo = self._memos[hashed]
-            if isinstance(memo, Mapping) and "error" in memo:
-                err = memo["error"] if isinstance(memo["error"], Mapping) else {}
-                raise StepError(str(err.get("name", "Error")), str(err.get("message", "")),
-                                str(err.get("stack", "") or ""), step_id)
+            _raise_memoized_error(memo, step_id)
             if isinstance(memo, Mapping) and "data" in memo:
                 return memo["data"]  # type: ignore[no-any-return]
             return memo  # type: ignore[no-any-return]
@@ -302,7 +299,9 @@ class Step:
         hashed = self._hashed(step_id)
         if hashed in self._memos:
             memo = self._memos[hashed]
-            return None if memo is None else memo
+            if isinstance(memo, Mapping) and "name" not in memo:
+                _raise_memoized_error(memo, step_id)
+            return memo
         expression: str | None = None
         if match is not None or if_ is not None:
             try:
@@ -313,6 +312,13 @@ class Step:
         raise StepInterrupt(self._op(hashed, protocol.WAIT_FOR_EVENT, event, step_id,
                                      {"event": event, "timeout": format_duration(ns),
                                       "if": expression}))
+
+
+def _raise_memoized_error(memo: object, step_id: str) -> None:
+    if isinstance(memo, Mapping) and "error" in memo:
+        err = memo["error"] if isinstance(memo["error"], Mapping) else {}
+        raise StepError(str(err.get("name", "Error")), str(err.get("message", "")),
+                        str(err.get("stack", "") or ""), step_id)
 
 
 def _compile_wait(match: str | None, if_: str | None) -> _core.Program:
