@@ -15,6 +15,7 @@ from __future__ import annotations
 from ._compat import IMPLEMENTATION
 from .duration import format_duration, parse_duration, parse_duration_ns
 from .datetimes import DATETIME_FORMATS, detect_format, format_datetime, parse_datetime
+from .expr import CelType, Program, UInt, compile_expression, evaluate
 from .errors import (
     DatetimeError,
     DurationError,
@@ -40,4 +41,9 @@ __all__ = [
     "ExpressionSyntaxError",
     "EvaluationError",
     "ExpressionLimitError",
+    "compile_expression",
+    "evaluate",
+    "Program",
+    "UInt",
+    "CelType",
 ]

@@ -14,23 +14,30 @@ fails as soon as the parser has read that far.
 
 from __future__ import annotations
 
+import operator
 import re
+import sys
 import threading
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from . import _expr_lib as lib
 from ._expr_ast import Node
+from ._expr_lib import CelError, UInt
 from .errors import (
+    EvaluationError,
     ExpressionSyntaxError,
+    comprehension_limit_error,
     depth_limit_error,
     show,
     source_length_error,
     syntax_error,
 )
 
-__all__ = ["parse"]
+__all__ = ["parse", "Program", "compile_program"]
 
 RESERVED = frozenset(
     {
@@ -519,3 +526,962 @@ def parse(source: str, *, max_source_length: int = 100_000, max_depth: int = 250
     finally:
         context.source, context.max_depth, context.chain = saved
     return item[0]
+
+
+# =========================================================================== the evaluator
+#
+# A program is compiled once into nested closures, one per node (``act -> value``), so that
+# evaluating only runs closures.  ``act`` is the activation, or a _Scope over it inside a
+# comprehension.  Values follow ``_expr_lib``: raw Python values from the activation are
+# normalised where they are read, and errors are CelError values until the end.
+
+Closure = Callable[[Any], Any]
+
+_PLAIN = lib.PLAIN
+_SIMPLE = frozenset({str, bool, bytes, type(None), int, UInt, float})
+_FAST_ORDER = frozenset({int, float, str})
+_INT64_MIN = lib.INT64_MIN
+_INT64_MAX = lib.INT64_MAX
+
+
+class _Scope(dict):  # type: ignore[type-arg]
+    """Variables bound by comprehensions over an outer mapping; ``budget`` is the one-element
+    list of comprehension steps left in this evaluation."""
+
+    __slots__ = ("outer", "budget")
+
+    outer: Mapping[str, Any]
+    budget: list[int]
+
+    def __missing__(self, key: str) -> Any:
+        return self.outer[key]
+
+
+def _undeclared(name: str) -> Any:
+    """What an unbound identifier evaluates to: a type value, or an error value."""
+    found = lib.TYPES.get(name)
+    if found is not None and name not in ("google.protobuf.Timestamp", "google.protobuf.Duration"):
+        return found
+    return lib.error("undeclared", name=name)
+
+
+def _constant(value: Any) -> Closure:
+    def constant(act: Any) -> Any:
+        return value
+
+    return constant
+
+
+class _Compiled:
+    """A compiled node: its closure and, when it depends on nothing, its value."""
+
+    __slots__ = ("run", "constant", "value")
+
+    def __init__(self, run: Closure, constant: bool = False, value: Any = None) -> None:
+        self.run = run
+        self.constant = constant
+        self.value = value
+
+
+def _const(value: Any) -> _Compiled:
+    return _Compiled(_constant(value), True, value)
+
+
+class _Compiler:
+    """Turns an ``_expr_ast`` tree into closures.  ``dotted``: resolve ``a.b.c`` against
+    activation names with dots first (the longest name wins), as CEL's qualified names do."""
+
+    def __init__(self, max_steps: int, dotted: bool) -> None:
+        self.max_steps = max_steps
+        self.dotted = dotted
+
+    def compile(self, node: Node, bound: frozenset[str]) -> _Compiled:
+        kind = node[0]
+        method: Callable[[Node, frozenset[str]], _Compiled] = getattr(self, "c_" + kind)
+        return method(node, bound)
+
+    # ----------------------------------------------------------------- leaves
+
+    def c_const(self, node: Node, bound: frozenset[str]) -> _Compiled:
+        _, kind, value = node
+        return _const(UInt(value) if kind == "uint" else value)
+
+    def c_ident(self, node: Node, bound: frozenset[str]) -> _Compiled:
+        name: str = node[1]
+        if name in bound:
+            def loop_variable(act: Any) -> Any:
+                return act[name]
+
+            return _Compiled(loop_variable)
+        if name.startswith("."):
+            name = name[1:]
+        return _Compiled(_variable(name, _undeclared(name)))
+
+    # ----------------------------------------------------------------- members
+
+    def c_select(self, node: Node, bound: frozenset[str]) -> _Compiled:
+        fields: list[str] = []
+        operand = node
+        while operand[0] == "select":
+            fields.append(operand[2])
+            operand = operand[1]
+        fields.reverse()
+        if operand[0] == "ident" and operand[1] not in bound:
+            root: str = operand[1]
+            if root.startswith("."):
+                root = root[1:]
+            if self.dotted:
+                return _Compiled(_dotted_chain(root, tuple(fields)))
+            return _Compiled(_chain(root, tuple(fields), _undeclared(root)))
+        inner = self.compile(node[1], bound).run
+        field: str = node[2]
+        select = lib.select
+
+        def selection(act: Any) -> Any:
+            return select(inner(act), field)
+
+        return _Compiled(selection)
+
+    def c_has(self, node: Node, bound: frozenset[str]) -> _Compiled:
+        inner = self.compile(node[1], bound).run
+        field: str = node[2]
+        has_field = lib.has_field
+
+        def has(act: Any) -> Any:
+            return has_field(inner(act), field)
+
+        return _Compiled(has)
+
+    def c_struct(self, node: Node, bound: frozenset[str]) -> _Compiled:
+        return _const(lib.error("message", name=node[1]))
+
+    def c_list(self, node: Node, bound: frozenset[str]) -> _Compiled:
+        items = [self.compile(item, bound) for item in node[1]]
+        if all(item.constant for item in items):
+            values = tuple(item.value for item in items)
+            problem = next((v for v in values if type(v) is CelError), None)
+            return _const(problem if problem is not None else values)
+        runs = tuple(item.run for item in items)
+
+        def make_list(act: Any) -> Any:
+            values = [run(act) for run in runs]
+            for value in values:
+                if type(value) is CelError:
+                    return value
+            return values
+
+        return _Compiled(make_list)
+
+    def c_map(self, node: Node, bound: frozenset[str]) -> _Compiled:
+        pairs = [(self.compile(k, bound), self.compile(v, bound)) for k, v in node[1]]
+        make_map = lib.make_map
+        if all(k.constant and v.constant for k, v in pairs):
+            return _const(make_map([(k.value, v.value) for k, v in pairs]))
+        runs = tuple((k.run, v.run) for k, v in pairs)
+
+        def build_map(act: Any) -> Any:
+            return make_map([(k(act), v(act)) for k, v in runs])
+
+        return _Compiled(build_map)
+
+    # ----------------------------------------------------------------- calls
+
+    def c_call(self, node: Node, bound: frozenset[str]) -> _Compiled:
+        _, function, arg_nodes = node
+        special = _SPECIAL.get(function)
+        args = [self.compile(arg, bound) for arg in arg_nodes]
+        if special is not None:
+            return special(*args)
+        return _function_call(function, args, False)
+
+    def c_method(self, node: Node, bound: frozenset[str]) -> _Compiled:
+        _, function, target_node, arg_nodes = node
+        target = self.compile(target_node, bound)
+        args = [self.compile(arg, bound) for arg in arg_nodes]
+        if (function in _STRING_METHODS and len(args) == 1 and args[0].constant
+                and type(args[0].value) is str and not target.constant):
+            return _string_method(function, target.run, args[0].value)
+        return _function_call(function, [target] + args, True)
+
+    def c_comprehension(self, node: Node, bound: frozenset[str]) -> _Compiled:
+        _, macro, target_node, variable, arg_nodes = node
+        target = self.compile(target_node, bound).run
+        inner = bound | {variable}
+        args = tuple(self.compile(arg, inner).run for arg in arg_nodes)
+        return _Compiled(_comprehension(macro, target, variable, args, self.max_steps))
+
+
+# --------------------------------------------------------------------------- variables
+
+
+def _variable(name: str, missing: Any) -> Closure:
+    plain = _PLAIN
+    to_cel = lib.to_cel
+
+    def variable(act: Any) -> Any:
+        try:
+            value = act[name]
+        except KeyError:
+            return missing
+        if type(value) in plain:
+            return value
+        return to_cel(value)
+
+    return variable
+
+
+def _chain(root: str, fields: tuple[str, ...], missing: Any) -> Closure:
+    """``root.f1.f2...``: the lookups of a select chain in one closure, dicts first."""
+    plain = _PLAIN
+    to_cel = lib.to_cel
+    select = lib.select
+    errors = {field: lib.error("no_such_key", key=field) for field in fields}
+
+    def chain(act: Any) -> Any:
+        try:
+            value = act[root]
+        except KeyError:
+            value = missing
+        for field in fields:
+            if type(value) is dict:
+                try:
+                    value = value[field]
+                except KeyError:
+                    return errors[field]
+            else:
+                value = select(to_cel(value), field)
+                if type(value) is CelError:
+                    return value
+        if type(value) in plain:
+            return value
+        return to_cel(value)
+
+    if len(fields) == 3:
+        first, second, third = fields
+
+        def chain3(act: Any) -> Any:
+            try:
+                value = act[root]
+            except KeyError:
+                return chain(act)
+            if type(value) is dict:
+                value = value.get(first, errors)
+                if type(value) is dict:
+                    value = value.get(second, errors)
+                    if type(value) is dict:
+                        value = value.get(third, errors)
+                        if type(value) in plain:
+                            return value
+                        if value is errors:
+                            return errors[third]
+                        return to_cel(value)
+            return chain(act)
+
+        return chain3
+    if len(fields) == 2:
+        first, second = fields
+
+        def chain2(act: Any) -> Any:
+            try:
+                value = act[root]
+            except KeyError:
+                return chain(act)
+            if type(value) is dict:
+                value = value.get(first, errors)
+                if type(value) is dict:
+                    value = value.get(second, errors)
+                    if type(value) in plain:
+                        return value
+                    if value is errors:
+                        return errors[second]
+                    return to_cel(value)
+            return chain(act)
+
+        return chain2
+    return chain
+
+
+def _dotted_chain(root: str, fields: tuple[str, ...]) -> Closure:
+    """A select chain where the activation may name a prefix with dots: the longest wins."""
+    names = [".".join((root,) + fields[:i]) for i in range(len(fields) + 1)]
+    to_cel = lib.to_cel
+    select = lib.select
+
+    def chain(act: Any) -> Any:
+        for i in range(len(fields), -1, -1):
+            name = names[i]
+            if name in act:
+                value = to_cel(act[name])
+                rest = fields[i:]
+                break
+        else:
+            value = _undeclared(root)
+            rest = fields
+        for field in rest:
+            value = select(value, field)
+            if type(value) is CelError:
+                return value
+        return value
+
+    return chain
+
+
+# --------------------------------------------------------------------------- calls
+
+
+def _function_call(function: str, args: list[_Compiled], receiver: bool) -> _Compiled:
+    call = lib.call
+    runs = tuple(arg.run for arg in args)
+    table = lib.FUNCTIONS.get((function, len(args) - (1 if receiver else 0), receiver))
+    if table is None:
+        def unknown(act: Any) -> Any:
+            return call(function, tuple(run(act) for run in runs), receiver)
+
+        return _Compiled(unknown)
+    fn = table
+    if all(arg.constant for arg in args):
+        return _const(call(function, tuple(arg.value for arg in args), receiver))
+    if len(runs) == 1:
+        (only,) = runs
+
+        def call1(act: Any) -> Any:
+            a = only(act)
+            if type(a) is CelError:
+                return a
+            return fn(a)
+
+        return _Compiled(call1)
+    if len(runs) == 2:
+        first, second = runs
+
+        def call2(act: Any) -> Any:
+            a = first(act)
+            b = second(act)
+            if type(a) is CelError:
+                return a
+            if type(b) is CelError:
+                return b
+            return fn(a, b)
+
+        return _Compiled(call2)
+
+    def call_n(act: Any) -> Any:
+        values = [run(act) for run in runs]
+        for value in values:
+            if type(value) is CelError:
+                return value
+        return fn(*values)
+
+    return _Compiled(call_n)
+
+
+_STRING_METHODS: dict[str, Callable[[str, str], bool]] = {
+    "endsWith": str.endswith,
+    "startsWith": str.startswith,
+    "contains": str.__contains__,
+}
+
+
+def _string_method(function: str, target: Closure, argument: str) -> _Compiled:
+    method = _STRING_METHODS[function]
+    slow = lib.FUNCTIONS[(function, 1, True)]
+
+    def string_method(act: Any) -> Any:
+        value = target(act)
+        if type(value) is str:
+            return method(value, argument)
+        if type(value) is CelError:
+            return value
+        return slow(value, argument)
+
+    return _Compiled(string_method)
+
+
+def _logical_and(left: _Compiled, right: _Compiled) -> _Compiled:
+    a_run = left.run
+    b_run = right.run
+    no_overload = lib.no_overload
+
+    def logical_and(act: Any) -> Any:
+        a = a_run(act)
+        if a is False:
+            return False
+        b = b_run(act)
+        if a is True:
+            if b is True or b is False or type(b) is CelError:
+                return b
+            return no_overload("_&&_", a, b)
+        if b is False:
+            return False
+        if type(a) is CelError:
+            return a
+        return no_overload("_&&_", a, b)
+
+    return _Compiled(logical_and)
+
+
+def _logical_or(left: _Compiled, right: _Compiled) -> _Compiled:
+    a_run = left.run
+    b_run = right.run
+    no_overload = lib.no_overload
+
+    def logical_or(act: Any) -> Any:
+        a = a_run(act)
+        if a is True:
+            return True
+        b = b_run(act)
+        if a is False:
+            if b is True or b is False or type(b) is CelError:
+                return b
+            return no_overload("_||_", a, b)
+        if b is True:
+            return True
+        if type(a) is CelError:
+            return a
+        return no_overload("_||_", a, b)
+
+    return _Compiled(logical_or)
+
+
+def _conditional(condition: _Compiled, then: _Compiled, otherwise: _Compiled) -> _Compiled:
+    c_run = condition.run
+    t_run = then.run
+    o_run = otherwise.run
+    no_overload = lib.no_overload
+
+    def conditional(act: Any) -> Any:
+        c = c_run(act)
+        if c is True:
+            return t_run(act)
+        if c is False:
+            return o_run(act)
+        if type(c) is CelError:
+            return c
+        return no_overload("_?_:_", c)
+
+    return _Compiled(conditional)
+
+
+def _logical_not(operand: _Compiled) -> _Compiled:
+    run = operand.run
+    slow = lib.logical_not
+
+    def logical_not(act: Any) -> Any:
+        a = run(act)
+        if a is True:
+            return False
+        if a is False:
+            return True
+        if type(a) is CelError:
+            return a
+        return slow(a)
+
+    return _Compiled(logical_not)
+
+
+def _equality(negated: bool) -> Callable[[_Compiled, _Compiled], _Compiled]:
+    equals = lib.not_equals if negated else lib.equals
+
+    def build(left: _Compiled, right: _Compiled) -> _Compiled:
+        if left.constant and right.constant:
+            return _const(equals(left.value, right.value))
+        if right.constant and type(right.value) in _SIMPLE:
+            return _compare_constant(left.run, right.value, equals, negated)
+        if left.constant and type(left.value) in _SIMPLE:
+            return _compare_constant(right.run, left.value, equals, negated)
+        a_run = left.run
+        b_run = right.run
+        simple = _SIMPLE
+
+        if negated:
+            def not_equal(act: Any) -> Any:
+                a = a_run(act)
+                b = b_run(act)
+                if type(a) is type(b) and type(a) in simple:
+                    return a != b
+                return equals(a, b)
+
+            return _Compiled(not_equal)
+
+        def equal(act: Any) -> Any:
+            a = a_run(act)
+            b = b_run(act)
+            if type(a) is type(b) and type(a) in simple:
+                return a == b
+            return equals(a, b)
+
+        return _Compiled(equal)
+
+    return build
+
+
+def _compare_constant(
+    run: Closure, constant: Any, equals: Callable[[Any, Any], Any], negated: bool
+) -> _Compiled:
+    kind = type(constant)
+
+    if negated:
+        def not_equal_constant(act: Any) -> Any:
+            a = run(act)
+            if type(a) is kind:
+                return a != constant
+            return equals(a, constant)
+
+        return _Compiled(not_equal_constant)
+
+    def equal_constant(act: Any) -> Any:
+        a = run(act)
+        if type(a) is kind:
+            return a == constant
+        return equals(a, constant)
+
+    return _Compiled(equal_constant)
+
+
+_ORDER_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "_<_": operator.lt,
+    "_<=_": operator.le,
+    "_>_": operator.gt,
+    "_>=_": operator.ge,
+}
+
+
+def _ordering(function: str) -> Callable[[_Compiled, _Compiled], _Compiled]:
+    slow: Callable[[Any, Any], Any] = lib.FUNCTIONS[(function, 2, False)]
+    op = _ORDER_OPERATORS[function]
+
+    def build(left: _Compiled, right: _Compiled) -> _Compiled:
+        if left.constant and right.constant:
+            return _const(_strict(slow)(left.value, right.value))
+        a_run = left.run
+        b_run = right.run
+        fast = _FAST_ORDER
+        if right.constant and type(right.value) in (int, float):
+            limit = right.value
+            kind = type(limit)
+
+            def order_constant(act: Any) -> Any:
+                a = a_run(act)
+                if type(a) is kind:
+                    return op(a, limit)
+                if type(a) is CelError:
+                    return a
+                return slow(a, limit)
+
+            return _Compiled(order_constant)
+
+        def order(act: Any) -> Any:
+            a = a_run(act)
+            b = b_run(act)
+            if type(a) is type(b) and type(a) in fast:
+                return op(a, b)
+            if type(a) is CelError:
+                return a
+            if type(b) is CelError:
+                return b
+            return slow(a, b)
+
+        return _Compiled(order)
+
+    return build
+
+
+def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` with CEL's strictness: an error argument is the result."""
+
+    def strict(*args: Any) -> Any:
+        for arg in args:
+            if type(arg) is CelError:
+                return arg
+        return function(*args)
+
+    return strict
+
+
+def _int_arithmetic(function: str) -> Callable[[_Compiled, _Compiled], _Compiled]:
+    slow: Callable[[Any, Any], Any] = lib.FUNCTIONS[(function, 2, False)]
+    op = {"_+_": operator.add, "_-_": operator.sub, "_*_": operator.mul}[function]
+    overflow = lib.error("int_overflow")
+
+    def build(left: _Compiled, right: _Compiled) -> _Compiled:
+        if left.constant and right.constant:
+            return _const(_strict(slow)(left.value, right.value))
+        a_run = left.run
+        b_run = right.run
+
+        def arithmetic(act: Any) -> Any:
+            a = a_run(act)
+            b = b_run(act)
+            if type(a) is int and type(b) is int:
+                result = op(a, b)
+                if _INT64_MIN <= result <= _INT64_MAX:
+                    return result
+                return overflow
+            if type(a) is CelError:
+                return a
+            if type(b) is CelError:
+                return b
+            return slow(a, b)
+
+        return _Compiled(arithmetic)
+
+    return build
+
+
+def _membership(item: _Compiled, container: _Compiled) -> _Compiled:
+    contains = lib.contains
+    if item.constant and container.constant:
+        return _const(contains(item.value, container.value))
+    item_run = item.run
+    if container.constant and type(container.value) is tuple and container.value and all(
+        type(v) is str for v in container.value
+    ):
+        strings = frozenset(container.value)
+        values = container.value
+
+        def in_strings(act: Any) -> Any:
+            a = item_run(act)
+            if type(a) is str:
+                return a in strings
+            return contains(a, values)
+
+        return _Compiled(in_strings)
+    container_run = container.run
+
+    def membership(act: Any) -> Any:
+        return contains(item_run(act), container_run(act))
+
+    return _Compiled(membership)
+
+
+def _folding(function: str) -> Callable[..., _Compiled]:
+    """A plain strict call of the table, folded when every argument is constant."""
+
+    def build(*args: _Compiled) -> _Compiled:
+        return _function_call(function, list(args), False)
+
+    return build
+
+
+_SPECIAL: dict[str, Callable[..., _Compiled]] = {
+    "_&&_": _logical_and,
+    "_||_": _logical_or,
+    "_?_:_": _conditional,
+    "!_": _logical_not,
+    "_==_": _equality(False),
+    "_!=_": _equality(True),
+    "_<_": _ordering("_<_"),
+    "_<=_": _ordering("_<=_"),
+    "_>_": _ordering("_>_"),
+    "_>=_": _ordering("_>=_"),
+    "_+_": _int_arithmetic("_+_"),
+    "_-_": _int_arithmetic("_-_"),
+    "_*_": _int_arithmetic("_*_"),
+    "@in": _membership,
+}
+
+
+# --------------------------------------------------------------------------- macros
+
+
+def _comprehension(
+    macro: str, target: Closure, variable: str, args: tuple[Closure, ...], max_steps: int
+) -> Closure:
+    iterate = lib.iterate
+    no_overload = lib.no_overload
+    limit_error = comprehension_limit_error
+
+    def scope(act: Any) -> tuple[_Scope, list[int]]:
+        frame = _Scope()
+        frame.outer = act
+        budget: list[int] = act.budget
+        frame.budget = budget
+        return frame, budget
+
+    def step(budget: list[int]) -> None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise limit_error(max_steps)
+
+    if macro in ("all", "exists"):
+        (predicate,) = args
+        decisive = macro == "exists"  # the value that ends the loop
+
+        def quantifier(act: Any) -> Any:
+            items = iterate(target(act))
+            if isinstance(items, CelError):
+                return items
+            frame, budget = scope(act)
+            problem: Any = None
+            for item in items:
+                step(budget)
+                frame[variable] = item
+                result = predicate(frame)
+                if result is decisive:
+                    return decisive
+                if result is not (not decisive) and problem is None:
+                    problem = result if type(result) is CelError else no_overload(macro, result)
+            return (not decisive) if problem is None else problem
+
+        return quantifier
+
+    if macro == "exists_one":
+        (predicate,) = args
+
+        def exists_one(act: Any) -> Any:
+            items = iterate(target(act))
+            if isinstance(items, CelError):
+                return items
+            frame, budget = scope(act)
+            count = 0
+            for item in items:
+                step(budget)
+                frame[variable] = item
+                result = predicate(frame)
+                if result is True:
+                    count += 1
+                elif result is not False:
+                    return result if type(result) is CelError else no_overload(macro, result)
+            return count == 1
+
+        return exists_one
+
+    if macro == "filter" or (macro == "map" and len(args) == 2):
+        predicate = args[0]
+        transform = args[1] if macro == "map" else None
+
+        def filtering(act: Any) -> Any:
+            items = iterate(target(act))
+            if isinstance(items, CelError):
+                return items
+            frame, budget = scope(act)
+            out = []
+            for item in items:
+                step(budget)
+                frame[variable] = item
+                keep = predicate(frame)
+                if keep is True:
+                    if transform is None:
+                        out.append(item)
+                    else:
+                        value = transform(frame)
+                        if type(value) is CelError:
+                            return value
+                        out.append(value)
+                elif keep is not False:
+                    return keep if type(keep) is CelError else no_overload(macro, keep)
+            return out
+
+        return filtering
+
+    (transform,) = args
+
+    def mapping(act: Any) -> Any:
+        items = iterate(target(act))
+        if isinstance(items, CelError):
+            return items
+        frame, budget = scope(act)
+        out = []
+        for item in items:
+            step(budget)
+            frame[variable] = item
+            value = transform(frame)
+            if type(value) is CelError:
+                return value
+            out.append(value)
+        return out
+
+    return mapping
+
+
+# --------------------------------------------------------------------------- programs
+
+
+def _free_names(node: Node, bound: frozenset[str], out: set[str], dotted: set[str]) -> None:
+    """Collect free variable names (``out``) and the dotted names select chains could mean
+    (``dotted``), without recursion (trees can be deep)."""
+    stack: list[tuple[Any, frozenset[str]]] = [(node, bound)]
+    while stack:
+        item, scope = stack.pop()
+        kind = item[0]
+        if kind == "ident":
+            name = item[1].lstrip(".")
+            if item[1] not in scope and name not in lib.TYPES:
+                out.add(name)
+        elif kind == "const":
+            pass
+        elif kind == "select":
+            fields = []
+            operand = item
+            while operand[0] == "select":
+                fields.append(operand[2])
+                operand = operand[1]
+            if operand[0] == "ident" and operand[1] not in scope:
+                fields.reverse()
+                root = operand[1].lstrip(".")
+                for i in range(1, len(fields) + 1):
+                    dotted.add(".".join([root] + fields[:i]))
+            stack.append((operand, scope))
+        elif kind == "has":
+            stack.append((item[1], scope))
+        elif kind == "call":
+            stack.extend((arg, scope) for arg in item[2])
+        elif kind == "method":
+            stack.append((item[2], scope))
+            stack.extend((arg, scope) for arg in item[3])
+        elif kind == "list":
+            stack.extend((element, scope) for element in item[1])
+        elif kind == "map":
+            for key, value in item[1]:
+                stack.append((key, scope))
+                stack.append((value, scope))
+        elif kind == "struct":
+            stack.extend((value, scope) for _, value in item[2])
+        elif kind == "comprehension":
+            stack.append((item[2], scope))
+            inner = scope | {item[3]}
+            stack.extend((arg, inner) for arg in item[4])
+
+
+def _has_comprehension(node: Node) -> bool:
+    stack: list[Any] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            if item and item[0] == "comprehension":
+                return True
+            stack.extend(child for child in item if isinstance(child, tuple))
+    return False
+
+
+class Program:
+    """A compiled CEL expression: immutable, safe to share between threads.
+
+    >>> program = compile_program("event.data.user.id == async.data.user.id")
+    >>> sorted(program.variables)
+    ['async', 'event']
+    >>> program.evaluate({"event": {"data": {"user": {"id": 7}}},
+    ...                   "async": {"data": {"user": {"id": 7}}}})
+    True
+    """
+
+    __slots__ = ("source", "ast", "variables", "_run", "_dotted_names", "_dotted_run",
+                 "_scoped", "_max_steps")
+
+    source: str
+    ast: Node
+    variables: frozenset[str]
+    _run: Closure
+    _dotted_names: tuple[str, ...]
+    _dotted_run: list[Closure]
+    _scoped: bool
+    _max_steps: int
+
+    def __init__(self, source: str, ast: Node, max_comprehension_steps: int = 1_000_000) -> None:
+        free: set[str] = set()
+        dotted: set[str] = set()
+        _free_names(ast, frozenset(), free, dotted)
+        set_ = object.__setattr__
+        set_(self, "source", source)
+        set_(self, "ast", ast)
+        set_(self, "variables", frozenset(free))
+        set_(self, "_max_steps", max_comprehension_steps)
+        set_(self, "_scoped", _has_comprehension(ast))
+        set_(self, "_dotted_names", tuple(sorted(n for n in dotted if "." in n)))
+        set_(self, "_dotted_run", [])
+        set_(self, "_run", _Compiler(max_comprehension_steps, False).compile(ast, frozenset()).run)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Program is immutable")
+
+    def __repr__(self) -> str:
+        return f"Program({self.source!r})"
+
+    def evaluate(self, activation: Mapping[str, object]) -> object:
+        """Evaluate with ``activation`` (variable name -> Python value); an error is raised
+        as :class:`~inngest_core.errors.EvaluationError`.
+
+        >>> compile_program("a / b").evaluate({"a": 1, "b": 0})
+        Traceback (most recent call last):
+        ...
+        inngest_core.errors.EvaluationError: division by zero
+        """
+        if not isinstance(activation, Mapping):
+            raise TypeError(f"activation must be a mapping, not {type(activation).__name__}")
+        run = self._run
+        names = self._dotted_names
+        if names and _names_dotted(activation, names):
+            run = self._dotted()
+        act: Any = activation
+        if self._scoped:
+            act = _Scope()
+            act.outer = activation
+            act.budget = [self._max_steps]
+        result = run(act)
+        if type(result) in _RESULT_SCALARS:
+            return result
+        return lib.to_python(result)
+
+    def matches(self, activation: Mapping[str, object]) -> bool:
+        """Does the expression evaluate to exactly ``true``?  Any other value, or an
+        evaluation error, is no match (a limit still raises).
+
+        >>> compile_program("a.b == 1").matches({"a": {}})
+        False
+        """
+        try:
+            return self.evaluate(activation) is True
+        except EvaluationError:
+            return False
+
+    def substitute(self, bindings: Mapping[str, object]) -> Program:
+        """A program with every selection rooted at a bound variable replaced by the literal
+        it selects (see :func:`inngest_core._expr_subst.substitute`).
+
+        >>> compile_program("event.id == async.id").substitute({"event": {"id": 1}}).source
+        '1 == async.id'
+        """
+        from ._expr_subst import substitute, unparse
+
+        ast = substitute(self.ast, bindings)
+        return Program(unparse(ast), ast, self._max_steps)
+
+    def _dotted(self) -> Closure:
+        cache: list[Closure] = self._dotted_run
+        if not cache:
+            cache.append(_Compiler(self._max_steps, True).compile(self.ast, frozenset()).run)
+        return cache[0]
+
+
+_RESULT_SCALARS = frozenset({bool, str, int, float, type(None), bytes, UInt, lib.CelType})
+
+
+def _names_dotted(activation: Mapping[str, object], names: tuple[str, ...]) -> bool:
+    """Does the activation bind one of the dotted names a select chain could mean?"""
+    if type(activation) is dict and len(activation) <= len(names):
+        for key in activation:
+            if type(key) is str and "." in key:
+                return any(name in activation for name in names)
+        return False
+    return any(name in activation for name in names)
+
+
+def compile_program(
+    source: str,
+    *,
+    max_source_length: int = 100_000,
+    max_depth: int = 250,
+    max_comprehension_steps: int = 1_000_000,
+) -> Program:
+    """Parse and compile CEL ``source`` into a :class:`Program`.
+
+    >>> compile_program('"pro" in plans && size(plans) > 1').evaluate({"plans": ["pro", "free"]})
+    True
+    """
+    ast = parse(source, max_source_length=max_source_length, max_depth=max_depth)
+    if max_depth > 250:
+        # Compiling and evaluating recurse once per level of the tree.
+        needed = 4 * max_depth + 1000
+        if sys.getrecursionlimit() < needed:
+            sys.setrecursionlimit(needed)
+    return Program(source, ast, max_comprehension_steps)

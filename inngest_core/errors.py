@@ -316,3 +316,41 @@ def source_length_error(length: int, limit: int) -> ExpressionLimitError:
 def depth_limit_error(limit: int) -> ExpressionLimitError:
     """The expression nests deeper than ``max_depth`` (see the parsers for how depth counts)."""
     return ExpressionLimitError(f"expression nests deeper than the limit of {limit}")
+
+
+def comprehension_limit_error(limit: int) -> ExpressionLimitError:
+    """An evaluation took more than ``max_comprehension_steps`` comprehension steps."""
+    return ExpressionLimitError(
+        f"evaluation took more than the limit of {limit} comprehension steps"
+    )
+
+
+#: Evaluation errors, CEL-style; both evaluators fill them with ``str.format``.
+EVALUATION_MESSAGES: dict[str, str] = {
+    "no_overload": "no matching overload for '{function}' applied to ({types})",
+    "unbound_function": "unbound function: {function}",
+    "undeclared": "undeclared reference to '{name}'",
+    "no_such_key": "no such key: {key}",
+    "no_field_selection": "type '{type}' does not support field selection",
+    "index_out_of_range": "index out of range: {index} (size {size})",
+    "invalid_index": "invalid list index: {index}",
+    "unsupported_key": "unsupported map key type: {type}",
+    "repeated_key": "repeated map key: {key}",
+    "division_by_zero": "division by zero",
+    "modulus_by_zero": "modulus by zero",
+    "int_overflow": "int overflow",
+    "uint_overflow": "uint overflow",
+    "int_range": "int out of range: {value}",
+    "uint_range": "uint out of range: {value}",
+    "conversion": "cannot convert {value} to {type}",
+    "invalid_utf8": "invalid UTF-8 in bytes converted to string",
+    "timestamp_range": "timestamp out of range (years 1 to 9999)",
+    "duration_range": "duration out of range (a signed 64-bit count of nanoseconds)",
+    "timestamp_syntax": "invalid timestamp {text}: expected RFC 3339 like \"2006-01-02T15:04:05Z\"",
+    "duration_syntax": "invalid duration {text}: expected a Go duration like \"1h30m\" or \"1.5s\"",
+    "time_zone": "unknown time zone {text}",
+    "regex": "invalid regular expression {text}: {detail}",
+    "message": "cannot build message {name}: there are no protobuf message types here",
+    "unsupported_value": "unsupported value type {type}: {value}",
+    "int_value_range": "int value {value} is outside the signed 64-bit range",
+}
