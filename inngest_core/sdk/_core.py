@@ -36,17 +36,29 @@ def _core(name: str) -> Any:
 
 
 def compile_expression(source: str) -> Program:
-    """:func:`inngest_core.compile_expression` (a CEL ``Program``)."""
+    """:func:`inngest_core.compile_expression` (a CEL ``Program``).
+
+    >>> compile_expression("event.data.total > 100").source
+    'event.data.total > 100'
+    """
     program: Program = _core("compile_expression")(source)
     return program
 
 
 def match_expression(field: str) -> str:
-    """:func:`inngest_core.match_expression`: ``"data.id"`` -> ``event.data.id == async.data.id``."""
+    """:func:`inngest_core.match_expression`: ``"data.id"`` -> ``event.data.id == async.data.id``.
+
+    >>> match_expression("data.id")  # doctest: +SKIP
+    'event.data.id == async.data.id'
+    """
     text: str = _core("match_expression")(field)
     return text
 
 
 def new_expression_index() -> Any:
-    """A new, empty :class:`inngest_core.ExpressionIndex`."""
+    """A new, empty :class:`inngest_core.ExpressionIndex`.
+
+    >>> len(new_expression_index())  # doctest: +SKIP
+    0
+    """
     return _core("ExpressionIndex")()

@@ -26,7 +26,14 @@ BAD_INPUT = 2
 
 
 def add_run_command(subparsers: Any) -> None:
-    """Add the ``run`` command to an argparse ``subparsers`` object."""
+    """Add the ``run`` command to an argparse ``subparsers`` object.
+
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> add_run_command(parser.add_subparsers())
+    >>> parser.parse_args(["run", "f.py", "--event", "{}", "--db", "x.db"]).db
+    'x.db'
+    """
     p = subparsers.add_parser(
         "run", help="run the functions of a Python file locally for one event")
     p.add_argument("file", help="a Python file defining functions with inngest_core.sdk")
@@ -42,7 +49,16 @@ def add_run_command(subparsers: Any) -> None:
 
 def load_functions(path: str) -> list[Any]:
     """Run a Python file and return the :class:`~inngest_core.sdk.Function` objects it
-    defines at top level, in definition order."""
+    defines at top level, in definition order.
+
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp, "f.py")
+    ...     _ = path.write_text("from inngest_core.sdk import function, Trigger\\n"
+    ...                         "f = function(id='f', trigger=Trigger(event='a'))(lambda c, s: 1)\\n")
+    ...     [fn.slug for fn in load_functions(str(path))]
+    ['f']
+    """
     from .function import Function
 
     namespace = runpy.run_path(path, run_name="__inngest_core_run__")
@@ -73,7 +89,12 @@ def format_entry(entry: dict[str, Any]) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """The ``run`` command's handler; returns the exit code."""
+    """The ``run`` command's handler; returns the exit code.
+
+    >>> import argparse
+    >>> run_command(argparse.Namespace(event="{oops", file="f.py"))
+    2
+    """
     from .clock import ManualClock
     from .runner import LocalRunner
 

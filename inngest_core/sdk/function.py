@@ -195,12 +195,21 @@ class Function:
 
     @property
     def id(self) -> str:
-        """The function's own id (its slug)."""
+        """The function's own id (its slug).
+
+        >>> Function(lambda ctx, step: None, slug="sign-up-flow", trigger=Trigger(event="a")).id
+        'sign-up-flow'
+        """
         return self.slug
 
     @property
     def max_attempts(self) -> int:
-        """Attempts per step: ``retries + 1``."""
+        """Attempts per step: ``retries + 1``.
+
+        >>> Function(lambda ctx, step: None, slug="f", trigger=Trigger(event="a"),
+        ...          retries=0).max_attempts
+        1
+        """
         return self.retries + 1
 
     def __repr__(self) -> str:
@@ -211,7 +220,8 @@ class Function:
 
         206 with one op for the first step without a memo; 200 with the return value;
         500 (retried) or 400 (``X-Inngest-No-Retry: true``) for an error; 400 for a
-        malformed request.
+        malformed request.  ``ctx.disable_immediate_execution`` is accepted and ignored:
+        steps run one at a time here, so each ``step`` always runs in the call that reaches it.
 
         >>> noop = Function(lambda ctx, step: "done", slug="noop", trigger=Trigger(event="a"))
         >>> noop.handle({"event": {}}).body

@@ -227,7 +227,12 @@ class LocalRunner:
                      (run_id, row[0] + 1, _us(self.clock.now()), step, op, _dumps(detail)))
 
     def close(self) -> None:
-        """Close the database (pending runs stay in it for the next runner)."""
+        """Close the database (pending runs stay in it for the next runner).
+
+        >>> with LocalRunner([], db=":memory:") as runner:
+        ...     runner.runs()
+        []
+        """
         self._conn.close()
 
     def __enter__(self) -> LocalRunner:
@@ -599,7 +604,14 @@ class LocalRunner:
         return str(row[0])
 
     def result(self, run_id: str) -> Any:
-        """A completed run's return value (``None`` otherwise)."""
+        """A completed run's return value (``None`` otherwise).
+
+        >>> from inngest_core.sdk import function, Trigger
+        >>> f = function(id="f", trigger=Trigger(event="a"))(lambda ctx, step: [1, 2])
+        >>> runner = LocalRunner([f], db=":memory:")
+        >>> runner.result(runner.send({"name": "a"})[0])
+        [1, 2]
+        """
         row = self._conn.execute("SELECT output FROM runs WHERE run_id = ?",
                                  (run_id,)).fetchone()
         if row is None:
@@ -607,7 +619,17 @@ class LocalRunner:
         return None if row[0] is None else json.loads(row[0])
 
     def error(self, run_id: str) -> dict[str, Any] | None:
-        """A failed run's error (``{"name", "message", "stack"}``), ``None`` otherwise."""
+        """A failed run's error (``{"name", "message", "stack"}``), ``None`` otherwise.
+
+        >>> from inngest_core.sdk import function, Trigger, NonRetriableError
+        >>> def body(ctx, step):
+        ...     raise NonRetriableError("no")
+        >>> runner = LocalRunner([function(id="f", trigger=Trigger(event="a"))(body)],
+        ...                      db=":memory:")
+        >>> error = runner.error(runner.send({"name": "a"})[0])
+        >>> error["name"], error["message"]
+        ('NonRetriableError', 'no')
+        """
         row = self._conn.execute("SELECT error FROM runs WHERE run_id = ?",
                                  (run_id,)).fetchone()
         if row is None:
@@ -615,12 +637,28 @@ class LocalRunner:
         return None if row[0] is None else json.loads(row[0])
 
     def runs(self) -> list[tuple[str, str, str]]:
-        """Every run in the database: ``(run_id, function id, status)``, oldest first."""
+        """Every run in the database: ``(run_id, function id, status)``, oldest first.
+
+        >>> from inngest_core.sdk import function, Trigger
+        >>> f = function(id="f", trigger=Trigger(event="a"))(lambda ctx, step: None)
+        >>> runner = LocalRunner([f], db=":memory:")
+        >>> [run] = runner.send({"name": "a"})
+        >>> runner.runs() == [(run, "f", "completed")]
+        True
+        """
         rows = self._conn.execute("SELECT run_id, function_id, status FROM runs ORDER BY seq")
         return [(r[0], r[1], r[2]) for r in rows]
 
     def history(self, run_id: str) -> list[HistoryEntry]:
-        """The run's timeline, oldest first."""
+        """The run's timeline, oldest first.
+
+        >>> from inngest_core.sdk import function, Trigger
+        >>> f = function(id="f", trigger=Trigger(event="a"))(
+        ...     lambda ctx, step: step.step("s", lambda: 1))
+        >>> runner = LocalRunner([f], db=":memory:")
+        >>> [(e.step, e.op, e.result) for e in runner.history(runner.send({"name": "a"})[0])][1:]
+        [('s', 'StepRun', 1), (None, 'RunComplete', 1)]
+        """
         self.status(run_id)
         rows = self._conn.execute(
             "SELECT step, op, at, detail FROM history WHERE run_id = ? ORDER BY pos",
