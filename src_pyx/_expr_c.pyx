@@ -1054,7 +1054,8 @@ def parse(source, *, max_source_length=100_000, max_depth=250):
 # runtime's function table, so the twins cannot drift apart.
 
 from cpython.object cimport PyObject
-from cpython.dict cimport PyDict_GetItemWithError
+from cpython.dict cimport PyDict_GetItemWithError, PyDict_Next
+from cpython.unicode cimport PyUnicode_FindChar
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.list cimport PyList_GET_SIZE, PyList_GET_ITEM
 from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
@@ -1197,9 +1198,13 @@ cdef class Ident(Node):
 cdef object unbound(str name):
     """A name the activation does not bind: a type name's value, or the error."""
     found = TYPES.get(name)
-    if found is not None:
+    if found is not None and name not in PROTOBUF_TYPE_NAMES:
         return found
     return LIB_ERROR("undeclared", name=name)
+
+
+cdef frozenset PROTOBUF_TYPE_NAMES = frozenset(
+    {"google.protobuf.Timestamp", "google.protobuf.Duration"})
 
 
 cdef class Local(Node):
@@ -1233,6 +1238,32 @@ cdef class Has(Node):
         if type(o) is dict:
             return self.field in <dict>o
         return LIB_HAS(o, self.field)
+
+
+cdef class DottedChain(Node):
+    """``root.f1.f2...`` when the activation names variables with dots (``{"a.b": 1}``):
+    the longest name the activation binds wins, as CEL resolves qualified names."""
+    cdef str root
+    cdef tuple fields
+    cdef tuple names    # names[i]: root and the first i fields, joined by dots
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef Py_ssize_t i, j, n = len(self.fields)
+        cdef object value = None
+        cdef PyObject* p
+        for i in range(n, -1, -1):
+            p = PyDict_GetItemWithError(act, self.names[i])
+            if p is not NULL:
+                value = cel_in(<object>p)
+                break
+        else:
+            value = unbound(self.root)
+            i = 0
+        for j in range(i, n):
+            value = LIB_SELECT(value, self.fields[j])
+            if is_error(value):
+                return value
+        return value
 
 
 # ------------------------------------------------------------------ logic
@@ -1561,12 +1592,11 @@ cdef class ListLit(Node):
         cdef Py_ssize_t n = PyTuple_GET_SIZE(self.items)
         cdef list values = [None] * n
         cdef Py_ssize_t i
-        cdef object v
         for i in range(n):
-            v = (<Node>PyTuple_GET_ITEM(self.items, i)).eval(act, sc)
-            if is_error(v):
-                return v
-            values[i] = v
+            values[i] = (<Node>PyTuple_GET_ITEM(self.items, i)).eval(act, sc)
+        for i in range(n):
+            if is_error(values[i]):
+                return values[i]
         return values
 
 
@@ -1596,70 +1626,77 @@ cdef enum:
 
 
 cdef class Comprehension(Node):
-    """``target.all(x, p)`` and the other macros, folded as cel-go expands them: ``all`` is
-    ``&&`` over the elements (a later ``false`` absorbs an error), ``exists`` is ``||``, the
-    others are strict."""
+    """``target.all(x, p)`` and the other macros.  ``all``/``exists`` stop at their deciding
+    value, and otherwise answer the first problem (an error, or a non-bool as no matching
+    overload for the macro); the others stop at the first problem."""
     cdef Node target, pred, transform
     cdef int macro
+    cdef str name
     cdef Py_ssize_t slot
 
     cdef object eval(self, dict act, Scope sc):
         cdef object items = LIB_ITERATE(self.target.eval(act, sc))
         if is_error(items):
             return items
-        cdef object acc = None
         cdef object x, p, v
+        cdef object problem = None
+        cdef object decisive
         cdef Py_ssize_t count = 0
         cdef list out = None
-        if self.macro == M_ALL:
-            acc = True
-        elif self.macro == M_EXISTS:
-            acc = False
-        else:
-            out = []
-        for x in items:
-            sc.steps += 1
-            if sc.steps > sc.max_steps:
-                raise comprehension_limit_error(sc.max_steps)
-            sc.slots[self.slot] = x
-            p = self.pred.eval(act, sc)
-            if self.macro == M_ALL:
-                if p is False:
-                    return False
-                if p is not True and not is_error(acc):
-                    acc = p if is_error(p) else NO_OVERLOAD("_&&_", True, p)
-            elif self.macro == M_EXISTS:
-                if p is True:
-                    return True
-                if p is not False and not is_error(acc):
-                    acc = p if is_error(p) else NO_OVERLOAD("_||_", False, p)
-            elif self.macro == M_EXISTS_ONE:
+        cdef int macro = self.macro
+        if macro == M_ALL or macro == M_EXISTS:
+            decisive = macro == M_EXISTS
+            for x in items:
+                step(sc)
+                sc.slots[self.slot] = x
+                p = self.pred.eval(act, sc)
+                if p is decisive:
+                    return decisive
+                if (p is not True and p is not False) and problem is None:
+                    problem = p if is_error(p) else NO_OVERLOAD(self.name, p)
+            return (not decisive) if problem is None else problem
+        if macro == M_EXISTS_ONE:
+            for x in items:
+                step(sc)
+                sc.slots[self.slot] = x
+                p = self.pred.eval(act, sc)
                 if p is True:
                     count += 1
                 elif p is not False:
-                    return p if is_error(p) else NO_OVERLOAD("_?_:_", p)
-            elif self.macro == M_FILTER:
-                if p is True:
-                    out.append(x)
-                elif p is not False:
-                    return p if is_error(p) else NO_OVERLOAD("_?_:_", p)
-            else:  # M_MAP
-                if self.transform is not None:
-                    if p is False:
-                        continue
-                    if p is not True:
-                        return p if is_error(p) else NO_OVERLOAD("_?_:_", p)
-                    v = self.transform.eval(act, sc)
-                else:
-                    v = p
-                if is_error(v):
-                    return v
-                out.append(v)
-        if self.macro == M_ALL or self.macro == M_EXISTS:
-            return acc
-        if self.macro == M_EXISTS_ONE:
+                    return p if is_error(p) else NO_OVERLOAD(self.name, p)
             return count == 1
+        out = []
+        if macro == M_FILTER or self.transform is not None:
+            for x in items:
+                step(sc)
+                sc.slots[self.slot] = x
+                p = self.pred.eval(act, sc)
+                if p is True:
+                    if self.transform is None:
+                        out.append(x)
+                    else:
+                        v = self.transform.eval(act, sc)
+                        if is_error(v):
+                            return v
+                        out.append(v)
+                elif p is not False:
+                    return p if is_error(p) else NO_OVERLOAD(self.name, p)
+            return out
+        for x in items:
+            step(sc)
+            sc.slots[self.slot] = x
+            v = self.pred.eval(act, sc)
+            if is_error(v):
+                return v
+            out.append(v)
         return out
+
+
+cdef inline int step(Scope sc) except -1:
+    sc.steps += 1
+    if sc.steps > sc.max_steps:
+        raise comprehension_limit_error(sc.max_steps)
+    return 0
 
 
 # ------------------------------------------------------------------ compiling
@@ -1687,6 +1724,7 @@ cdef class Builder:
     cdef Py_ssize_t slots
     cdef Py_ssize_t depth
     cdef bint loops
+    cdef bint dotted
 
     cdef Node build(self, tuple node, dict scope):
         cdef str tag = node[0]
@@ -1698,6 +1736,10 @@ cdef class Builder:
         if tag == "ident":
             return self.ident(node[1], scope)
         if tag == "select":
+            if self.dotted:
+                built = self.dotted_chain(node, scope)
+                if built is not None:
+                    return built
             built = Select.__new__(Select)
             (<Select>built).operand = self.build(node[1], scope)
             (<Select>built).field = node[2]
@@ -1728,6 +1770,24 @@ cdef class Builder:
             return self.comprehension(node, scope)
         raise ValueError(f"unknown expression node {tag!r}")
 
+    cdef Node dotted_chain(self, tuple node, dict scope):
+        cdef list fields = []
+        cdef tuple operand = node
+        while operand[0] == "select":
+            fields.append(operand[2])
+            operand = operand[1]
+        if operand[0] != "ident" or operand[1] in scope:
+            return None
+        fields.reverse()
+        cdef str root = operand[1]
+        if root.startswith("."):
+            root = root[1:]
+        cdef DottedChain built = DottedChain.__new__(DottedChain)
+        built.root = root
+        built.fields = tuple(fields)
+        built.names = tuple([".".join([root] + fields[:i]) for i in range(len(fields) + 1)])
+        return built
+
     cdef Node ident(self, str name, dict scope):
         cdef Node built
         if name in scope:
@@ -1735,7 +1795,7 @@ cdef class Builder:
             (<Local>built).slot = scope[name]
             return built
         built = Ident.__new__(Ident)
-        (<Ident>built).name = name
+        (<Ident>built).name = name[1:] if name.startswith(".") else name
         return built
 
     cdef Node call(self, str name, tuple args, dict scope):
@@ -1886,6 +1946,7 @@ cdef class Builder:
         if self.depth > self.slots:
             self.slots = self.depth
         built.macro = MACRO_KINDS[node[1]]
+        built.name = node[1]
         built.pred = self.build(rest[0], inner)
         built.transform = self.build(rest[1], inner) if len(rest) > 1 else None
         self.depth -= 1
@@ -1922,6 +1983,8 @@ cdef class Program:
     cdef Py_ssize_t slots
     cdef bint loops
     cdef Py_ssize_t max_steps
+    cdef tuple dotted_names     # dotted names a select chain could mean
+    cdef Node dotted_root       # the tree resolving them, compiled when first needed
 
     def __init__(self, *args, **kwargs):
         raise TypeError("Program objects are made by compile_program()")
@@ -1948,16 +2011,28 @@ cdef class Program:
     cdef object run(self, object activation):
         cdef dict act
         cdef Scope sc = None
+        cdef Node root = self.root
         if type(activation) is dict:
             act = <dict>activation
         else:
             act = as_dict(activation)
+        if self.dotted_names and binds_dotted(act, self.dotted_names):
+            root = self.dotted()
         if self.loops:
             sc = Scope.__new__(Scope)
             sc.slots = [None] * self.slots
             sc.steps = 0
             sc.max_steps = self.max_steps
-        return self.root.eval(act, sc)
+        return root.eval(act, sc)
+
+    cdef Node dotted(self):
+        # A benign race: two threads may both compile it; either tree is the same.
+        cdef Builder builder
+        if self.dotted_root is None:
+            builder = Builder.__new__(Builder)
+            builder.dotted = True
+            self.dotted_root = builder.build(self.ast, {})
+        return self.dotted_root
 
     def substitute(self, bindings):
         """A new program with every selection rooted at a variable of ``bindings`` replaced
@@ -1990,6 +2065,71 @@ cdef class Program:
         return hash(self.ast)
 
 
+cdef bint binds_dotted(dict act, tuple names) except -1:
+    """Does the activation bind one of the dotted names a select chain could mean?"""
+    cdef Py_ssize_t pos = 0
+    cdef PyObject* key
+    cdef PyObject* value
+    while PyDict_Next(act, &pos, &key, &value):
+        if type(<object>key) is str and PyUnicode_FindChar(<object>key, 46, 0,
+                                                           len(<str><object>key), 1) >= 0:
+            for name in names:
+                if name in act:
+                    return True
+            return False
+    return False
+
+
+cdef tuple free_names(tuple node):
+    """The free variable names (without a leading dot; type names are not variables) and
+    the dotted names select chains could mean, sorted."""
+    cdef set free = set()
+    cdef set dotted = set()
+    cdef list stack = [(node, frozenset())]
+    cdef tuple item, operand
+    cdef frozenset bound
+    cdef list fields
+    while stack:
+        item, bound = stack.pop()
+        kind = item[0]
+        if kind == "ident":
+            name = item[1].lstrip(".")
+            if item[1] not in bound and name not in TYPES:
+                free.add(name)
+        elif kind == "select":
+            fields = []
+            operand = item
+            while operand[0] == "select":
+                fields.append(operand[2])
+                operand = operand[1]
+            if operand[0] == "ident" and operand[1] not in bound:
+                fields.reverse()
+                root = operand[1].lstrip(".")
+                for i in range(1, len(fields) + 1):
+                    dotted.add(".".join([root] + fields[:i]))
+            stack.append((operand, bound))
+        elif kind == "has":
+            stack.append((item[1], bound))
+        elif kind == "call":
+            stack.extend([(arg, bound) for arg in item[2]])
+        elif kind == "method":
+            stack.append((item[2], bound))
+            stack.extend([(arg, bound) for arg in item[3]])
+        elif kind == "list":
+            stack.extend([(element, bound) for element in item[1]])
+        elif kind == "map":
+            for key, value in item[1]:
+                stack.append((key, bound))
+                stack.append((value, bound))
+        elif kind == "struct":
+            stack.extend([(value, bound) for _, value in item[2]])
+        elif kind == "comprehension":
+            stack.append((item[2], bound))
+            inner = bound | {item[3]}
+            stack.extend([(arg, inner) for arg in item[4]])
+    return frozenset(free), tuple(sorted([n for n in dotted if "." in n]))
+
+
 cdef dict as_dict(object activation):
     if isinstance(activation, _Mapping):
         return dict(activation)
@@ -2003,7 +2143,9 @@ cdef Program make_program(str source, tuple tree, Py_ssize_t max_steps):
     program.root = builder.build(tree, {})
     program.source = source
     program.ast = tree
-    program.variables = subst_module().free_variables(tree)
+    free, dotted = free_names(tree)
+    program.variables = free
+    program.dotted_names = dotted
     program.slots = builder.slots
     program.loops = builder.loops
     program.max_steps = max_steps
