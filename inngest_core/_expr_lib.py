@@ -453,12 +453,10 @@ def _lookup(mapping: Mapping[Any, Any], key: Value) -> Value:
     ``true`` is not ``1``), or ``_MISSING``."""
     kind = type(key)
     if kind is str:
-        try:
-            return mapping[key]
-        except KeyError:
-            return _MISSING
-        except TypeError:
-            return _MISSING
+        if type(mapping) is dict:
+            return mapping.get(key, _MISSING)
+        # Ask first: a mapping like defaultdict makes an entry when merely indexed.
+        return mapping[key] if key in mapping else _MISSING
     if kind is float:
         if not key.is_integer():
             return _MISSING
@@ -472,8 +470,8 @@ def _lookup(mapping: Mapping[Any, Any], key: Value) -> Value:
                 return value
         return _MISSING
     try:
-        return mapping[key]
-    except (KeyError, TypeError):
+        return mapping[key] if key in mapping else _MISSING
+    except TypeError:
         return _MISSING
 
 
@@ -803,7 +801,10 @@ def matches(target: Value, pattern: Value) -> Value:
     try:
         compiled = _regex(pattern)
     except re2.error as exc:
-        return error("regex", text=_quote(pattern), detail=str(exc))
+        detail = exc.args[0] if exc.args else ""
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        return error("regex", text=_quote(pattern), detail=detail)
     return compiled.search(target) is not None
 
 

@@ -736,6 +736,7 @@ def _chain(root: str, fields: tuple[str, ...], missing: Any) -> Closure:
     to_cel = lib.to_cel
     select = lib.select
     errors = {field: lib.error("no_such_key", key=field) for field in fields}
+    absent = object()
 
     def chain(act: Any) -> Any:
         try:
@@ -765,14 +766,14 @@ def _chain(root: str, fields: tuple[str, ...], missing: Any) -> Closure:
             except KeyError:
                 return chain(act)
             if type(value) is dict:
-                value = value.get(first, errors)
+                value = value.get(first, absent)
                 if type(value) is dict:
-                    value = value.get(second, errors)
+                    value = value.get(second, absent)
                     if type(value) is dict:
-                        value = value.get(third, errors)
+                        value = value.get(third, absent)
                         if type(value) in plain:
                             return value
-                        if value is errors:
+                        if value is absent:
                             return errors[third]
                         return to_cel(value)
             return chain(act)
@@ -787,12 +788,12 @@ def _chain(root: str, fields: tuple[str, ...], missing: Any) -> Closure:
             except KeyError:
                 return chain(act)
             if type(value) is dict:
-                value = value.get(first, errors)
+                value = value.get(first, absent)
                 if type(value) is dict:
-                    value = value.get(second, errors)
+                    value = value.get(second, absent)
                     if type(value) in plain:
                         return value
-                    if value is errors:
+                    if value is absent:
                         return errors[second]
                     return to_cel(value)
             return chain(act)
@@ -1396,6 +1397,18 @@ class Program:
 
     def __repr__(self) -> str:
         return f"Program({self.source!r})"
+
+    def __str__(self) -> str:
+        return self.source
+
+    def __eq__(self, other: object) -> bool:
+        # Equal when they mean the same: the same tree, however the source was spaced.
+        if not isinstance(other, Program):
+            return NotImplemented
+        return self.ast == other.ast
+
+    def __hash__(self) -> int:
+        return hash(self.ast)
 
     def evaluate(self, activation: Mapping[str, object]) -> object:
         """Evaluate with ``activation`` (variable name -> Python value); an error is raised
