@@ -16,6 +16,7 @@ from ._compat import IMPLEMENTATION
 from .duration import format_duration, parse_duration, parse_duration_ns
 from .datetimes import DATETIME_FORMATS, detect_format, format_datetime, parse_datetime
 from .expr import CelType, Program, UInt, compile_expression, evaluate
+from .wait import ExpressionIndex, match_expression
 from .errors import (
     DatetimeError,
     DurationError,
@@ -46,4 +47,6 @@ __all__ = [
     "Program",
     "UInt",
     "CelType",
+    "match_expression",
+    "ExpressionIndex",
 ]

@@ -312,7 +312,7 @@ def _lookup(value: Any, path: list[Any]) -> Any:
 
 
 def _bool(node: Node) -> bool | None:
-    return node[2] if node[0] == "const" and node[1] == "bool" else None  # type: ignore[no-any-return]
+    return bool(node[2]) if node[0] == "const" and node[1] == "bool" else None
 
 
 def _numeric(node: Node) -> bool:
@@ -358,14 +358,15 @@ def _boolean(node: Node) -> bool:
     if kind == "method":
         return node[1] in _BOOLEAN_METHODS
     if kind == "comprehension":
-        return node[1] in ("all", "exists", "exists_one")
-    return kind == "has" or (kind == "const" and node[1] == "bool")
+        return bool(node[1] in ("all", "exists", "exists_one"))
+    return bool(kind == "has" or (kind == "const" and node[1] == "bool"))
 
 
 def _fold(node: Node) -> Node:
     if node[0] != "call":
         return node
-    name, args = node[1], node[2]
+    name: str = node[1]
+    args: tuple[Node, ...] = node[2]
     if name in ("_&&_", "_||_"):
         absorbing = name == "_||_"  # false && x is false, true || x is true, errors or not
         left, right = _bool(args[0]), _bool(args[1])

@@ -1,0 +1,274 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Compiled twin of the wait index (the Python twin, ``inngest_core/_wait_py.py``, documents
+the method: ``&&``-groups filed under one comparison each, candidates confirmed by evaluation).
+
+The compiled twin keeps the same filings in C-typed structures: the hot path of ``match``
+walks exact dicts with ``PyDict_GetItem`` and builds the candidate set without Python-level
+calls; the equality table stores a lone key directly instead of a one-element set (most
+stored waits are one ``async.x == "<id>"`` comparison: this halves their memory).
+"""
+
+import bisect
+import math
+import threading
+from collections.abc import Mapping
+
+from cpython.dict cimport PyDict_GetItem, PyDict_CheckExact
+from cpython.object cimport PyObject
+
+from inngest_core._wait_py import decompose, value_key
+
+__all__ = ["ExpressionIndex", "decompose"]
+
+cdef object _MISSING = object()
+
+
+cdef class _Many:
+    """Two or more keys filed under one value (a lone key is stored bare)."""
+    cdef dict keys
+
+    def __cinit__(self):
+        self.keys = {}
+
+
+cdef inline object lookup(object event, tuple path):
+    cdef object value = event
+    cdef PyObject* found
+    for key in path:
+        if PyDict_CheckExact(value):
+            found = PyDict_GetItem(value, key)
+            if found is NULL:
+                return _MISSING
+            value = <object>found
+        elif isinstance(value, Mapping):
+            value = value.get(key, _MISSING)
+            if value is _MISSING:
+                return _MISSING
+        else:
+            return _MISSING
+    return value
+
+
+cdef inline object key_of(object value):
+    """``value_key`` of the Python twin, inlined for the common types."""
+    cdef type t = type(value)
+    if t is str:
+        return ("s", value)
+    if t is int:
+        return ("n", value)
+    if value is None:
+        return ("z",)
+    if t is bool:
+        return ("b", value)
+    return value_key(value)
+
+
+cdef class _Ranges:
+    cdef public list gt, ge, lt, le
+
+    def __cinit__(self):
+        self.gt = []
+        self.ge = []
+        self.lt = []
+        self.le = []
+
+    cdef list for_op(self, str op):
+        if op == "_>_":
+            return self.gt
+        if op == "_>=_":
+            return self.ge
+        if op == "_<_":
+            return self.lt
+        return self.le
+
+    cdef void candidates(self, object value, set out):
+        cdef tuple low = (value, -1)
+        cdef tuple high = (value, 1 << 62)
+        cdef Py_ssize_t i, end
+        end = bisect.bisect_left(self.gt, low)
+        for i in range(end):
+            out.add((<tuple>self.gt[i])[2])
+        end = bisect.bisect_right(self.ge, high)
+        for i in range(end):
+            out.add((<tuple>self.ge[i])[2])
+        for i in range(bisect.bisect_right(self.lt, high), len(self.lt)):
+            out.add((<tuple>self.lt[i])[2])
+        for i in range(bisect.bisect_left(self.le, low), len(self.le)):
+            out.add((<tuple>self.le[i])[2])
+
+
+cdef class _Entry:
+    cdef readonly Py_ssize_t seq
+    cdef readonly object program
+    cdef readonly list filings
+
+    def __cinit__(self, Py_ssize_t seq, object program, list filings):
+        self.seq = seq
+        self.program = program
+        self.filings = filings
+
+
+cdef class ExpressionIndex:
+    """Stored wait expressions, keyed by any hashable, matched against incoming events
+    (see the Python twin for the full documentation and examples)."""
+
+    cdef object _lock
+    cdef Py_ssize_t _seq
+    cdef dict _entries      # key -> _Entry
+    cdef dict _equal        # path -> {value key: key | _Many}
+    cdef dict _ranges       # path -> _Ranges
+    cdef dict _always       # key -> None
+
+    def __cinit__(self):
+        self._lock = threading.RLock()
+        self._seq = 0
+        self._entries = {}
+        self._equal = {}
+        self._ranges = {}
+        self._always = {}
+
+    def __len__(self):
+        return len(self._entries)
+
+    def __contains__(self, key):
+        return key in self._entries
+
+    def __repr__(self):
+        return f"<ExpressionIndex of {len(self._entries)} expressions>"
+
+    def add(self, key, expression, *, event=None):
+        """Store ``expression`` under ``key`` (replacing what ``key`` had), substituting the
+        triggering ``event`` first when given."""
+        if isinstance(expression, str):
+            from inngest_core._expr_c import compile_program
+            program = compile_program(expression)
+        else:
+            program = expression
+        if event is not None:
+            program = program.substitute({"event": event})
+        cdef list filings = decompose(program.ast)
+        with self._lock:
+            if key in self._entries:
+                self._unfile(key)
+            self._seq += 1
+            self._entries[key] = _Entry(self._seq, program, filings)
+            for filing in filings:
+                self._file(key, self._seq, filing)
+
+    def remove(self, key):
+        """Forget ``key``; a ``KeyError`` if it is not stored."""
+        with self._lock:
+            if key not in self._entries:
+                raise KeyError(key)
+            self._unfile(key)
+            del self._entries[key]
+
+    cdef _file(self, object key, Py_ssize_t seq, object filing):
+        cdef dict table
+        cdef object held
+        cdef _Many many
+        cdef _Ranges ranges
+        if filing is None:
+            self._always[key] = None
+        elif filing[0] == "eq":
+            table = self._equal.get(filing[1])
+            if table is None:
+                table = self._equal[filing[1]] = {}
+            for value in filing[2]:
+                held = table.get(value, _MISSING)
+                if held is _MISSING:
+                    table[value] = key
+                elif isinstance(held, _Many):
+                    (<_Many>held).keys[key] = None
+                elif held != key:
+                    many = _Many()
+                    many.keys[held] = None
+                    many.keys[key] = None
+                    table[value] = many
+        else:
+            ranges = self._ranges.get(filing[1])
+            if ranges is None:
+                ranges = self._ranges[filing[1]] = _Ranges()
+            bisect.insort(ranges.for_op(filing[2]), (filing[3], seq, key))
+
+    cdef _unfile(self, object key):
+        cdef _Entry entry = self._entries[key]
+        cdef dict table
+        cdef list entries
+        cdef _Many many
+        for filing in entry.filings:
+            if filing is None:
+                self._always.pop(key, None)
+            elif filing[0] == "eq":
+                table = self._equal[filing[1]]
+                for value in filing[2]:
+                    held = table.get(value, _MISSING)
+                    if isinstance(held, _Many):
+                        many = held
+                        many.keys.pop(key, None)
+                        if len(many.keys) == 1:
+                            table[value] = next(iter(many.keys))
+                    elif held is not _MISSING and held == key:
+                        del table[value]
+                if not table:
+                    del self._equal[filing[1]]
+            else:
+                entries = (<_Ranges>self._ranges[filing[1]]).for_op(filing[2])
+                del entries[bisect.bisect_left(entries, (filing[3], entry.seq))]
+
+    cdef list _candidates(self, object async_event):
+        cdef set found = set()
+        cdef dict table
+        cdef object value, key, held
+        cdef PyObject* hit
+        for path, table in self._equal.items():
+            value = lookup(async_event, <tuple>path)
+            if value is _MISSING:
+                continue
+            key = key_of(value)
+            if key is None:
+                continue
+            hit = PyDict_GetItem(table, key)
+            if hit is not NULL:
+                held = <object>hit
+                if type(held) is _Many:
+                    found.update((<_Many>held).keys)
+                else:
+                    found.add(held)
+        for path, ranges in self._ranges.items():
+            value = lookup(async_event, <tuple>path)
+            if (type(value) is int or type(value) is float or
+                    (isinstance(value, (int, float)) and not isinstance(value, bool))):
+                if value == value:
+                    (<_Ranges>ranges).candidates(value, found)
+        if self._always:
+            found.update(self._always)
+        cdef list keys = list(found)
+        if len(keys) > 1:
+            entries = self._entries
+            keys.sort(key=lambda k: (<_Entry>entries[k]).seq)
+        return keys
+
+    def candidates(self, async_event):
+        """The keys whose filing the event reaches, before confirmation (for inspection)."""
+        with self._lock:
+            return self._candidates(async_event)
+
+    def match(self, async_event):
+        """The keys whose expression matches ``{"async": async_event}``, in insertion order."""
+        cdef list keys, programs
+        cdef list out = []
+        cdef Py_ssize_t i
+        with self._lock:
+            keys = self._candidates(async_event)
+            programs = [(<_Entry>self._entries[k]).program for k in keys]
+        activation = {"async": async_event}
+        for i in range(len(keys)):
+            if programs[i].matches(activation):
+                out.append(keys[i])
+        return out
+
+    def programs(self):
+        """Every stored ``(key, program)`` in insertion order (a snapshot)."""
+        with self._lock:
+            return [(k, (<_Entry>e).program) for k, e in self._entries.items()]
