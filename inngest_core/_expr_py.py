@@ -1419,12 +1419,22 @@ class Program:
         ...
         inngest_core.errors.EvaluationError: division by zero
         """
-        if not isinstance(activation, Mapping):
+        if type(activation) is not dict and not isinstance(activation, Mapping):
             raise TypeError(f"activation must be a mapping, not {type(activation).__name__}")
         run = self._run
         names = self._dotted_names
-        if names and _names_dotted(activation, names):
-            run = self._dotted()
+        if names:
+            if type(activation) is dict and len(activation) <= len(names):
+                # Cheaper than looking every name up: is any key dotted at all?
+                try:
+                    for key in activation:
+                        if "." in key:
+                            run = self._dotted()
+                            break
+                except TypeError:  # a key that is not a str
+                    run = self._dotted()
+            elif any(name in activation for name in names):
+                run = self._dotted()
         act: Any = activation
         if self._scoped:
             act = _Scope()
@@ -1467,16 +1477,6 @@ class Program:
 
 
 _RESULT_SCALARS = frozenset({bool, str, int, float, type(None), bytes, UInt, lib.CelType})
-
-
-def _names_dotted(activation: Mapping[str, object], names: tuple[str, ...]) -> bool:
-    """Does the activation bind one of the dotted names a select chain could mean?"""
-    if type(activation) is dict and len(activation) <= len(names):
-        for key in activation:
-            if type(key) is str and "." in key:
-                return any(name in activation for name in names)
-        return False
-    return any(name in activation for name in names)
 
 
 def compile_program(

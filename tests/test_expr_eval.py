@@ -13,6 +13,8 @@ from types import MappingProxyType, ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import inngest_core
 from inngest_core import (
@@ -470,3 +472,43 @@ def test_uint() -> None:
     assert UInt(5) == 5 and isinstance(UInt(5), int)
     with pytest.raises(ValueError):
         UInt(2**64)
+
+
+# ------------------------------------------------------------------ properties
+
+INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+
+
+def _truncated(a: int, b: int, op: str) -> int:
+    quotient = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
+    return quotient if op == "/" else a - b * quotient
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=INT64, b=INT64, op=st.sampled_from(["+", "-", "*", "/", "%"]))
+def test_int_arithmetic_property(a: int, b: int, op: str) -> None:
+    for name in TWINS_UNDER_TEST:
+        twin = importlib.import_module(f"inngest_core._expr_{name}")
+        program = twin.compile_program(f"a {op} b")
+        if op in "/%" and b == 0:
+            expected: Any = "division by zero" if op == "/" else "modulus by zero"
+        else:
+            exact = {"+": a + b, "-": a - b, "*": a * b}.get(op)
+            if exact is None:
+                exact = _truncated(a, b, op)
+            expected = exact if -(2**63) <= exact < 2**63 else "int overflow"
+        try:
+            result: Any = program.evaluate({"a": a, "b": b})
+        except EvaluationError as exc:
+            result = str(exc)
+        assert result == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.text(max_size=5), b=st.text(max_size=5))
+def test_string_order_is_code_point_order(a: str, b: str) -> None:
+    for name in TWINS_UNDER_TEST:
+        twin = importlib.import_module(f"inngest_core._expr_{name}")
+        assert twin.compile_program("[a < b, a == b, a + b]").evaluate({"a": a, "b": b}) == [
+            a < b, a == b, a + b
+        ]
