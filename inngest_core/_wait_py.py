@@ -150,31 +150,33 @@ def _dnf(node: Node, depth: int) -> list[list[Node]]:
     return [[node]]
 
 
-def decompose(ast: Node) -> list[tuple[Any, ...] | None]:
-    """One filing per ``&&``-group: its best indexable comparison, or ``None`` (always a
-    candidate).  Equality is preferred to a range, the first of each kind wins.
+def decompose(ast: Node) -> list[tuple[tuple[Any, ...], ...]]:
+    """The ``&&``-groups of an expression, each as its indexable comparisons (equalities
+    first, then ranges); an empty group has none and is always a candidate.  A group holding
+    a literal ``false`` can never match and is left out.
 
     >>> from inngest_core._expr_py import parse
     >>> decompose(parse('async.a == "x" && async.n > 3 || f(async.b)'))
-    [('eq', ('a',), (('s', 'x'),)), None]
+    [(('eq', ('a',), (('s', 'x'),)), ('range', ('n',), '_>_', 3)), ()]
     >>> decompose(parse('async.plan in ["pro", "team"] || 5 <= async.n'))
-    [('eq', ('plan',), (('s', 'pro'), ('s', 'team'))), ('range', ('n',), '_>=_', 5)]
+    [(('eq', ('plan',), (('s', 'pro'), ('s', 'team'))),), (('range', ('n',), '_>=_', 5),)]
     """
     if ast == ("const", "bool", False):
-        return []  # can never match: filed nowhere
+        return []
     try:
         groups = _dnf(ast, 0)
     except _TooComplex:
-        return [None]
-    filings: list[tuple[Any, ...] | None] = []
+        return [()]
+    found: list[tuple[tuple[Any, ...], ...]] = []
     for group in groups:
         if ("const", "bool", False) in group:
             continue
         atoms = [a for a in (_atom(node) for node in group) if a is not None]
-        best = next((a for a in atoms if a[0] == "eq"), atoms[0] if atoms else None)
-        if best not in filings:
-            filings.append(best)
-    return filings
+        atoms.sort(key=lambda a: a[0] != "eq")  # stable: source order within each kind
+        indexable = tuple(atoms)
+        if indexable not in found:
+            found.append(indexable)
+    return found
 
 
 def _lookup(event: Any, path: tuple[str, ...]) -> Any:
@@ -230,7 +232,7 @@ class ExpressionIndex:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._seq = 0
-        # key -> (insertion number, program, filings)
+        # key -> (insertion number, program, filings: one comparison per group, or None)
         self._entries: dict[Hashable, tuple[int, Program, list[tuple[Any, ...] | None]]] = {}
         self._equal: dict[tuple[str, ...], dict[Hashable, set[Hashable]]] = {}
         self._ranges: dict[tuple[str, ...], _Ranges] = {}
@@ -253,10 +255,15 @@ class ExpressionIndex:
                    else expression)
         if event is not None:
             program = program.substitute({"event": event})
-        filings = decompose(program.ast)
+        groups = decompose(program.ast)
         with self._lock:
             if key in self._entries:
                 self._unfile(key)
+            filings: list[tuple[Any, ...] | None] = []
+            for group in groups:
+                filing = self._choose(group)
+                if filing not in filings:
+                    filings.append(filing)
             self._seq += 1
             self._entries[key] = (self._seq, program, filings)
             for filing in filings:
@@ -269,6 +276,25 @@ class ExpressionIndex:
                 raise KeyError(key)
             self._unfile(key)
             del self._entries[key]
+
+    def _choose(self, group: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...] | None:
+        """The comparison to file a group under: the equality whose buckets hold the fewest
+        keys right now (``plan in ["pro"]`` shared by thousands of waits loses to
+        ``user_id == "u1"``), else the first range, else none (always a candidate)."""
+        if not group:
+            return None
+        if group[0][0] != "eq":
+            return group[0]
+        best: tuple[Any, ...] | None = None
+        best_size = -1
+        for atom in group:
+            if atom[0] != "eq":
+                break
+            table = self._equal.get(atom[1], {})
+            size = sum(len(table.get(value, ())) for value in atom[2])
+            if best is None or size < best_size:
+                best, best_size = atom, size
+        return best
 
     def _file(self, key: Hashable, seq: int, filing: tuple[Any, ...] | None) -> None:
         if filing is None:

@@ -146,10 +146,15 @@ cdef class ExpressionIndex:
             program = expression
         if event is not None:
             program = program.substitute({"event": event})
-        cdef list filings = decompose(program.ast)
+        cdef list groups = decompose(program.ast)
+        cdef list filings = []
         with self._lock:
             if key in self._entries:
                 self._unfile(key)
+            for group in groups:
+                filing = self._choose(group)
+                if filing not in filings:
+                    filings.append(filing)
             self._seq += 1
             self._entries[key] = _Entry(self._seq, program, filings)
             for filing in filings:
@@ -162,6 +167,32 @@ cdef class ExpressionIndex:
                 raise KeyError(key)
             self._unfile(key)
             del self._entries[key]
+
+    cdef object _choose(self, tuple group):
+        """The equality whose buckets hold the fewest keys now, else the first range, else
+        ``None`` (see the Python twin)."""
+        cdef dict table
+        cdef Py_ssize_t size, best_size = -1
+        cdef object best = None
+        if not group:
+            return None
+        if group[0][0] != "eq":
+            return group[0]
+        for atom in group:
+            if atom[0] != "eq":
+                break
+            table = self._equal.get(atom[1])
+            size = 0
+            if table is not None:
+                for value in atom[2]:
+                    held = table.get(value, _MISSING)
+                    if held is _MISSING:
+                        continue
+                    size += len((<_Many>held).keys) if type(held) is _Many else 1
+            if best is None or size < best_size:
+                best = atom
+                best_size = size
+        return best
 
     cdef _file(self, object key, Py_ssize_t seq, object filing):
         cdef dict table
