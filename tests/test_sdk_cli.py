@@ -18,11 +18,6 @@ from inngest_core.sdk import LocalRunner, ManualClock
 from inngest_core.sdk.cli import load_functions
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-NEEDS_WAIT_INDEX = pytest.mark.skipif(
-    not all(hasattr(inngest_core, n) for n in
-            ("compile_expression", "match_expression", "ExpressionIndex")),
-    reason="inngest_core.compile_expression / match_expression / ExpressionIndex have not "
-           "landed yet")
 
 FLOW = textwrap.dedent("""
     from inngest_core.sdk import Trigger, function
@@ -116,7 +111,6 @@ def test_example_defines_the_seed_flow() -> None:
         "Sign up flow", "sign-up-flow", "auth/signup")
 
 
-@NEEDS_WAIT_INDEX
 def test_example_sign_up_flow_confirmed_and_not() -> None:
     [sign_up] = load_functions(str(EXAMPLES / "sign_up.py"))
     runner = LocalRunner([sign_up], db=":memory:", clock=ManualClock())
@@ -132,7 +126,6 @@ def test_example_sign_up_flow_confirmed_and_not() -> None:
     assert runner.result(ignored)["confirmed"] is False
 
 
-@NEEDS_WAIT_INDEX
 def test_example_runs_from_the_command_line() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "inngest_core", "run", str(EXAMPLES / "sign_up.py"),

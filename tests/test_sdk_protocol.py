@@ -25,12 +25,6 @@ from inngest_core.sdk.protocol import call_request
 EVENT = {"name": "auth/signup", "data": {"user": {"id": 7}}, "id": "ev1", "ts": 1}
 SDK = f"inngest_core:v{inngest_core.__version__}"
 BASE = {"Content-Type": "application/json", "X-Inngest-Sdk": SDK, "X-Inngest-Req-Version": "2"}
-NEEDS_EXPR = pytest.mark.skipif(not hasattr(inngest_core, "compile_expression"),
-                                reason="inngest_core.compile_expression has not landed yet")
-NEEDS_MATCH = pytest.mark.skipif(
-    not (hasattr(inngest_core, "compile_expression") and hasattr(inngest_core,
-                                                                 "match_expression")),
-    reason="inngest_core.match_expression / compile_expression have not landed yet")
 
 
 def sha1(text: str) -> str:
@@ -109,7 +103,6 @@ def test_wait_for_event_golden() -> None:
                               "if": None}}]
 
 
-@NEEDS_MATCH
 def test_wait_for_event_match_golden() -> None:
     fn = make(lambda ctx, step: step.wait_for_event(
         "confirm", event="auth/signup.email.confirmed", timeout="24h", match="data.user.id"))
@@ -118,7 +111,6 @@ def test_wait_for_event_match_golden() -> None:
                                "if": "event.data.user.id == async.data.user.id"}
 
 
-@NEEDS_EXPR
 def test_wait_for_event_if_golden() -> None:
     source = "event.data.user.id == async.data.user.id && async.data.ok"
     fn = make(lambda ctx, step: step.wait_for_event(
@@ -183,7 +175,6 @@ def test_step_result_must_be_json() -> None:
     assert "datetime" in out[0]["error"]["message"]
 
 
-@NEEDS_EXPR
 def test_bad_if_fails_the_step_with_the_caret_message() -> None:
     fn = make(lambda ctx, step: step.wait_for_event(
         "confirm", event="auth/confirmed", timeout="1h", if_="event.data.id == == 1"))
@@ -443,7 +434,6 @@ def test_registration_cron_and_retries() -> None:
     assert doc["steps"]["step"]["retries"] == {"attempts": 2}
 
 
-@NEEDS_EXPR
 def test_registration_event_expression() -> None:
     fn = function(id="big", trigger=Trigger(event="shop/order", if_="event.data.total > 100"))(
         lambda ctx, step: None)

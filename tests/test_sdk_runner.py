@@ -28,13 +28,6 @@ from inngest_core.sdk import (
 )
 
 T0 = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
-NEEDS_EXPR = pytest.mark.skipif(not hasattr(inngest_core, "compile_expression"),
-                                reason="inngest_core.compile_expression has not landed yet")
-NEEDS_WAIT_INDEX = pytest.mark.skipif(
-    not all(hasattr(inngest_core, n) for n in
-            ("compile_expression", "match_expression", "ExpressionIndex")),
-    reason="inngest_core.compile_expression / match_expression / ExpressionIndex have not "
-           "landed yet")
 
 
 def runner_for(*functions: Any, db: str = ":memory:", start: datetime = T0) -> LocalRunner:
@@ -159,7 +152,6 @@ def test_wait_for_event_matched_and_timed_out_without_expression() -> None:
     assert ops(runner, timed_out)[-2:] == [("confirm", "TimedOut"), (None, "RunComplete")]
 
 
-@NEEDS_WAIT_INDEX
 def test_wait_for_event_with_match() -> None:
     runner = runner_for(waiter(match="data.user.id"))
     [ann] = runner.send({"name": "auth/signup", "data": {"user": {"id": 1}}})
@@ -173,7 +165,6 @@ def test_wait_for_event_with_match() -> None:
     assert runner.result(ann) == {"confirmed": False, "event": None}
 
 
-@NEEDS_WAIT_INDEX
 def test_wait_for_event_with_if() -> None:
     runner = runner_for(waiter(if_="event.data.user.id == async.data.user.id && "
                                    "async.data.ok == true"))
@@ -184,7 +175,6 @@ def test_wait_for_event_with_if() -> None:
     assert runner.result(run)["confirmed"] is True
 
 
-@NEEDS_EXPR
 def test_bad_if_fails_the_step_and_the_run_with_the_caret_message() -> None:
     runner = runner_for(waiter(if_="event.data.user.id == == 1"))
     [run] = runner.send({"name": "auth/signup", "data": {}})
@@ -376,7 +366,6 @@ def test_cron_next_fire_and_validation() -> None:
             Trigger(cron=bad)
 
 
-@NEEDS_EXPR
 def test_event_trigger_with_if() -> None:
     @function(id="big", trigger=Trigger(event="shop/order", if_="event.data.total > 100"))
     def big(ctx: Context, step: Step) -> Any:
@@ -526,7 +515,6 @@ def test_a_thousand_concurrent_runs_with_sleeps_and_waits(tmp_path: Path) -> Non
     runner.close()
 
 
-@NEEDS_WAIT_INDEX
 def test_a_thousand_concurrent_matched_waits() -> None:
     @function(id="matched", trigger=Trigger(event="load/start"))
     def matched(ctx: Context, step: Step) -> Any:

@@ -25,7 +25,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from . import _core, protocol
+from ..expr import Program, compile_expression
+from . import protocol
 from .protocol import Response
 from .step import Context, NonRetriableError, Step, StepError, StepInterrupt
 
@@ -71,14 +72,14 @@ class Trigger:
         self.event = event
         self.cron = cron
         self.expression: str | None = None
-        self._program: _core.Program | None = None
+        self._program: Program | None = None
         self._zone: zoneinfo.ZoneInfo | None = None
         self._schedule = ""
         if event is not None:
             if not isinstance(event, str) or not event:
                 raise ValueError("a Trigger's event name must be a non-empty str")
             if if_ is not None:
-                self._program = _core.compile_expression(if_)
+                self._program = compile_expression(if_)
                 self.expression = self._program.source
         else:
             if if_ is not None:

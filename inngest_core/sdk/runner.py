@@ -37,7 +37,8 @@ from typing import Any, Final
 from ..datetimes import format_datetime, parse_datetime
 from ..duration import parse_duration_ns
 from ..errors import DatetimeError, DurationError
-from . import _core, protocol
+from ..wait import ExpressionIndex
+from . import protocol
 from .clock import Clock, ManualClock, SystemClock
 from .function import Function
 
@@ -261,7 +262,7 @@ class LocalRunner:
             return
         index = self._indexes.get(name)
         if index is None:
-            index = self._indexes[name] = _core.new_expression_index()
+            index = self._indexes[name] = ExpressionIndex()
         index.add(run_id, expression, event=event)
 
     def _unindex_wait(self, run_id: str, name: str) -> None:

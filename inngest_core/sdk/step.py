@@ -25,7 +25,9 @@ from typing import Any, TypeVar
 from ..datetimes import format_datetime, parse_datetime
 from ..duration import format_duration, parse_duration_ns
 from ..errors import DatetimeError, DurationError
-from . import _core, protocol
+from ..expr import Program, compile_expression
+from ..wait import match_expression
+from . import protocol
 
 __all__ = [
     "Context",
@@ -321,8 +323,8 @@ def _raise_memoized_error(memo: object, step_id: str) -> None:
                         str(err.get("stack", "") or ""), step_id)
 
 
-def _compile_wait(match: str | None, if_: str | None) -> _core.Program:
+def _compile_wait(match: str | None, if_: str | None) -> Program:
     if match is not None:
-        return _core.compile_expression(_core.match_expression(match))
+        return compile_expression(match_expression(match))
     assert if_ is not None
-    return _core.compile_expression(if_)
+    return compile_expression(if_)
