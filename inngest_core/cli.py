@@ -1,6 +1,7 @@
 """The ``inngest-core`` command (also ``python -m inngest_core``).
 
-Exit codes: 0 success, 2 bad input (the error goes to stderr), 1 a failure of the job itself.
+Exit codes: 0 success, 2 bad input (the error goes to stderr), 1 a failure of the job itself
+(an evaluation error, no match, a failed run).
 """
 
 from __future__ import annotations
@@ -75,6 +76,115 @@ def _cmd_datetime(args: argparse.Namespace) -> int:
     return 0
 
 
+def to_json(value: object) -> object:
+    """A CEL result as JSON: timestamps in RFC 3339, durations as Inngest time strings, bytes
+    in base64, types by name, non-finite doubles as strings.
+
+    >>> import datetime
+    >>> to_json([datetime.timedelta(seconds=90), b"hi", float("nan"), {"k": None}])
+    ['1m30s', 'aGk=', 'NaN', {'k': None}]
+    """
+    import base64
+    import datetime as dt
+    import math
+
+    from .datetimes import format_datetime
+    from .duration import format_duration
+
+    if isinstance(value, dt.datetime):
+        return format_datetime(value, "RFC3339")
+    if isinstance(value, dt.timedelta):
+        return format_duration(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, (list, tuple)):
+        return [to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {str(to_json(k)) if not isinstance(k, str) else k: to_json(v)
+                for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return int(value) if type(value) is not bool and isinstance(value, int) else value
+    return str(getattr(value, "name", value))
+
+
+def _variables(specs: list[str] | None) -> dict[str, object]:
+    """``NAME=JSON`` or ``NAME=@file.json`` pairs; a ValueError names the bad one."""
+    from pathlib import Path
+
+    found: dict[str, object] = {}
+    for spec in specs or []:
+        name, sep, text = spec.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--var {spec!r}: expected NAME=JSON or NAME=@file.json")
+        try:
+            if text.startswith("@"):
+                text = Path(text[1:]).read_text(encoding="utf-8")
+            found[name] = json.loads(text)
+        except OSError as exc:
+            raise ValueError(f"--var {name}: cannot read {text[1:]!r}: {exc.strerror}") from None
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"--var {name}: invalid JSON: {exc}") from None
+    return found
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .errors import EvaluationError, ExpressionLimitError, ExpressionSyntaxError
+    from .expr import compile_expression
+
+    try:
+        activation = _variables(args.var)
+        program = compile_expression(args.expr)
+    except (ExpressionSyntaxError, ExpressionLimitError, ValueError) as exc:
+        sys.stderr.write(f"inngest-core eval: {exc}\n")
+        return BAD_INPUT
+    try:
+        result = program.evaluate(activation)
+    except EvaluationError as exc:
+        sys.stderr.write(f"inngest-core eval: {exc}\n")
+        return 1
+    _print_json(to_json(result))
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .errors import ExpressionLimitError, ExpressionSyntaxError
+    from .expr import compile_expression
+
+    try:
+        program = compile_expression(args.expr)
+    except (ExpressionSyntaxError, ExpressionLimitError) as exc:
+        sys.stderr.write(f"inngest-core check: {exc}\n")
+        return BAD_INPUT
+    names = ", ".join(sorted(program.variables)) or "none"
+    sys.stdout.write(f"ok: {program.source}\nvariables: {names}\n")
+    return 0
+
+
+def _cmd_match(args: argparse.Namespace) -> int:
+    from .errors import EvaluationError, ExpressionLimitError, ExpressionSyntaxError
+    from .expr import compile_expression
+
+    try:
+        event = json.loads(args.event)
+        async_event = json.loads(args.async_)
+        program = compile_expression(args.expr).substitute({"event": event})
+    except json.JSONDecodeError as exc:
+        sys.stderr.write(f"inngest-core match: invalid JSON: {exc}\n")
+        return BAD_INPUT
+    except (ExpressionSyntaxError, ExpressionLimitError, EvaluationError) as exc:
+        sys.stderr.write(f"inngest-core match: {exc}\n")
+        return BAD_INPUT
+    matched = program.matches({"async": async_event})
+    if args.json:
+        _print_json({"substituted": program.source, "matches": matched})
+    else:
+        sys.stdout.write(f"substituted: {program.source}\n"
+                         f"{'match: the wait resumes' if matched else 'no match'}\n")
+    return 0 if matched else 1
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import runner
 
@@ -101,6 +211,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", metavar="NAME", help="read only this format (see DATETIME_FORMATS)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_cmd_datetime)
+
+    p = sub.add_parser("eval", help="evaluate a CEL expression and print the result as JSON")
+    p.add_argument("expr", help='CEL source, e.g. "event.data.amount > 100"')
+    p.add_argument("--var", action="append", metavar="NAME=JSON",
+                   help="a variable: NAME=JSON or NAME=@file.json (repeatable)")
+    p.set_defaults(run=_cmd_eval)
+
+    p = sub.add_parser("check", help="check a CEL expression's syntax only")
+    p.add_argument("expr", help="CEL source")
+    p.set_defaults(run=_cmd_check)
+
+    p = sub.add_parser("match", help="would this event resume a wait with this expression?")
+    p.add_argument("--expr", required=True, help="the wait's `if` expression (CEL)")
+    p.add_argument("--event", required=True, help="the triggering event (JSON), substituted")
+    p.add_argument("--async", dest="async_", required=True, metavar="JSON",
+                   help="the incoming event (JSON)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=_cmd_match)
 
     p = sub.add_parser("bench", help="run the comparative benchmark and print a table")
     out = p.add_mutually_exclusive_group()

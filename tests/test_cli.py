@@ -83,3 +83,49 @@ def test_datetime_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert captured.err == (
         'inngest-core datetime: RFC1123: expected a month name at position 8 in '
         '"Tue, 18 Jux 2023 07:31:00 GMT"\n')
+
+
+def test_eval_with_variables(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text('{"data": {"amount": 150}}')
+    assert main(["eval", "event.data.amount > 100 && size(xs) == 2",
+                 "--var", f"event=@{event}", "--var", "xs=[1, 2]"]) == 0
+    assert capsys.readouterr().out == "true\n"
+
+
+def test_eval_renders_cel_values(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", 'timestamp("2023-07-18T07:31:00Z") + duration("90m")']) == 0
+    assert capsys.readouterr().out == '"2023-07-18T09:01:00Z"\n'
+    assert main(["eval", '[1u, b"hi", type(1), 1.0/0.0, duration("36h")]']) == 0
+    assert json.loads(capsys.readouterr().out) == [1, "aGk=", "int", "Infinity", "1d12h"]
+
+
+def test_eval_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "1/0"]) == 1
+    assert capsys.readouterr().err == "inngest-core eval: division by zero\n"
+    assert main(["eval", "a +"]) == 2
+    assert capsys.readouterr().err == (
+        "inngest-core eval: unexpected end of expression at line 1, column 4\n  a +\n     ^\n")
+    assert main(["eval", "x", "--var", "x={"]) == 2
+    assert capsys.readouterr().err.startswith("inngest-core eval: --var x: invalid JSON: ")
+    assert main(["eval", "x", "--var", "novalue"]) == 2
+    assert capsys.readouterr().err == (
+        "inngest-core eval: --var 'novalue': expected NAME=JSON or NAME=@file.json\n")
+
+
+def test_check(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "a.b == c"]) == 0
+    assert capsys.readouterr().out == "ok: a.b == c\nvariables: a, c\n"
+    assert main(["check", "a.b =="]) == 2
+    assert capsys.readouterr().err.startswith("inngest-core check: unexpected end of expression")
+
+
+def test_match(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["match", "--expr", "event.data.id == async.data.id", "--event", '{"data": {"id": "x"}}']
+    assert main([*argv, "--async", '{"data": {"id": "x"}}']) == 0
+    assert capsys.readouterr().out == 'substituted: "x" == async.data.id\nmatch: the wait resumes\n'
+    assert main([*argv, "--async", '{"data": {"id": "y"}}', "--json"]) == 1
+    assert json.loads(capsys.readouterr().out) == {
+        "substituted": '"x" == async.data.id', "matches": False}
+    assert main([*argv, "--async", "{"]) == 2
+    assert capsys.readouterr().err.startswith("inngest-core match: invalid JSON: ")
