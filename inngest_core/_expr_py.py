@@ -546,15 +546,23 @@ _INT64_MAX = lib.INT64_MAX
 
 class _Scope(dict):  # type: ignore[type-arg]
     """Variables bound by comprehensions over an outer mapping; ``budget`` is the one-element
-    list of comprehension steps left in this evaluation."""
+    list of comprehension steps left in this evaluation.  Names are looked up through the
+    chain of scopes by :func:`_resolve`, a loop, so nesting never recurses."""
 
     __slots__ = ("outer", "budget")
 
     outer: Mapping[str, Any]
     budget: list[int]
 
-    def __missing__(self, key: str) -> Any:
-        return self.outer[key]
+
+def _resolve(act: Any, name: str) -> Any:
+    """``name`` in the innermost scope that binds it, else in the activation (KeyError if
+    neither has it)."""
+    while type(act) is _Scope:
+        if name in act:
+            return act[name]
+        act = act.outer
+    return act[name]
 
 
 def _undeclared(name: str) -> Any:
@@ -591,9 +599,10 @@ class _Compiler:
     """Turns an ``_expr_ast`` tree into closures.  ``dotted``: resolve ``a.b.c`` against
     activation names with dots first (the longest name wins), as CEL's qualified names do."""
 
-    def __init__(self, max_steps: int, dotted: bool) -> None:
+    def __init__(self, max_steps: int, dotted: bool, scoped: bool) -> None:
         self.max_steps = max_steps
         self.dotted = dotted
+        self.scoped = scoped  # variables are looked up through _Scope chains
 
     def compile(self, node: Node, bound: frozenset[str]) -> _Compiled:
         kind = node[0]
@@ -610,12 +619,12 @@ class _Compiler:
         name: str = node[1]
         if name in bound:
             def loop_variable(act: Any) -> Any:
-                return act[name]
+                return _resolve(act, name)
 
             return _Compiled(loop_variable)
         if name.startswith("."):
             name = name[1:]
-        return _Compiled(_variable(name, _undeclared(name)))
+        return _Compiled(_variable(name, _undeclared(name), self.scoped))
 
     # ----------------------------------------------------------------- members
 
@@ -632,7 +641,7 @@ class _Compiler:
                 root = root[1:]
             if self.dotted:
                 return _Compiled(_dotted_chain(root, tuple(fields)))
-            return _Compiled(_chain(root, tuple(fields), _undeclared(root)))
+            return _Compiled(_chain(root, tuple(fields), _undeclared(root), self.scoped))
         inner = self.compile(node[1], bound).run
         field: str = node[2]
         select = lib.select
@@ -714,9 +723,21 @@ class _Compiler:
 # --------------------------------------------------------------------------- variables
 
 
-def _variable(name: str, missing: Any) -> Closure:
+def _variable(name: str, missing: Any, scoped: bool) -> Closure:
     plain = _PLAIN
     to_cel = lib.to_cel
+
+    if scoped:
+        def scoped_variable(act: Any) -> Any:
+            try:
+                value = _resolve(act, name)
+            except KeyError:
+                return missing
+            if type(value) in plain:
+                return value
+            return to_cel(value)
+
+        return scoped_variable
 
     def variable(act: Any) -> Any:
         try:
@@ -730,7 +751,7 @@ def _variable(name: str, missing: Any) -> Closure:
     return variable
 
 
-def _chain(root: str, fields: tuple[str, ...], missing: Any) -> Closure:
+def _chain(root: str, fields: tuple[str, ...], missing: Any, scoped: bool) -> Closure:
     """``root.f1.f2...``: the lookups of a select chain in one closure, dicts first."""
     plain = _PLAIN
     to_cel = lib.to_cel
@@ -740,7 +761,7 @@ def _chain(root: str, fields: tuple[str, ...], missing: Any) -> Closure:
 
     def chain(act: Any) -> Any:
         try:
-            value = act[root]
+            value = _resolve(act, root) if scoped else act[root]
         except KeyError:
             value = missing
         for field in fields:
@@ -762,7 +783,7 @@ def _chain(root: str, fields: tuple[str, ...], missing: Any) -> Closure:
 
         def chain3(act: Any) -> Any:
             try:
-                value = act[root]
+                value = _resolve(act, root) if scoped else act[root]
             except KeyError:
                 return chain(act)
             if type(value) is dict:
@@ -784,7 +805,7 @@ def _chain(root: str, fields: tuple[str, ...], missing: Any) -> Closure:
 
         def chain2(act: Any) -> Any:
             try:
-                value = act[root]
+                value = _resolve(act, root) if scoped else act[root]
             except KeyError:
                 return chain(act)
             if type(value) is dict:
@@ -811,8 +832,12 @@ def _dotted_chain(root: str, fields: tuple[str, ...]) -> Closure:
     def chain(act: Any) -> Any:
         for i in range(len(fields), -1, -1):
             name = names[i]
-            if name in act:
-                value = to_cel(act[name])
+            try:
+                found = _resolve(act, name)
+            except KeyError:
+                continue
+            else:
+                value = to_cel(found)
                 rest = fields[i:]
                 break
         else:
@@ -836,7 +861,7 @@ def _function_call(function: str, args: list[_Compiled], receiver: bool) -> _Com
     table = lib.FUNCTIONS.get((function, len(args) - (1 if receiver else 0), receiver))
     if table is None:
         def unknown(act: Any) -> Any:
-            return call(function, tuple(run(act) for run in runs), receiver)
+            return call(function, tuple([run(act) for run in runs]), receiver)
 
         return _Compiled(unknown)
     fn = table
@@ -1367,7 +1392,7 @@ class Program:
     """
 
     __slots__ = ("source", "ast", "variables", "_run", "_dotted_names", "_dotted_run",
-                 "_scoped", "_max_steps")
+                 "_scoped", "_max_steps", "_max_depth")
 
     source: str
     ast: Node
@@ -1377,8 +1402,10 @@ class Program:
     _dotted_run: list[Closure]
     _scoped: bool
     _max_steps: int
+    _max_depth: int
 
-    def __init__(self, source: str, ast: Node, max_comprehension_steps: int = 1_000_000) -> None:
+    def __init__(self, source: str, ast: Node, max_comprehension_steps: int = 1_000_000,
+                 max_depth: int = 250) -> None:
         free: set[str] = set()
         dotted: set[str] = set()
         _free_names(ast, frozenset(), free, dotted)
@@ -1387,10 +1414,13 @@ class Program:
         set_(self, "ast", ast)
         set_(self, "variables", frozenset(free))
         set_(self, "_max_steps", max_comprehension_steps)
-        set_(self, "_scoped", _has_comprehension(ast))
+        set_(self, "_max_depth", max_depth)
+        scoped = _has_comprehension(ast)
+        set_(self, "_scoped", scoped)
         set_(self, "_dotted_names", tuple(sorted(n for n in dotted if "." in n)))
         set_(self, "_dotted_run", [])
-        set_(self, "_run", _Compiler(max_comprehension_steps, False).compile(ast, frozenset()).run)
+        compiler = _Compiler(max_comprehension_steps, False, scoped)
+        set_(self, "_run", compiler.compile(ast, frozenset()).run)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Program is immutable")
@@ -1440,6 +1470,10 @@ class Program:
             act = _Scope()
             act.outer = activation
             act.budget = [self._max_steps]
+        if self._max_depth > 250:
+            with _recursion(self._max_depth):
+                result = run(act)
+                return result if type(result) in _RESULT_SCALARS else lib.to_python(result)
         result = run(act)
         if type(result) in _RESULT_SCALARS:
             return result
@@ -1467,12 +1501,16 @@ class Program:
         from ._expr_subst import substitute, unparse
 
         ast = substitute(self.ast, bindings)
-        return Program(unparse(ast), ast, self._max_steps)
+        with _recursion(self._max_depth):
+            return Program(unparse(ast), ast, self._max_steps, self._max_depth)
 
     def _dotted(self) -> Closure:
         cache: list[Closure] = self._dotted_run
         if not cache:
-            cache.append(_Compiler(self._max_steps, True).compile(self.ast, frozenset()).run)
+            with _recursion(self._max_depth):
+                compiler = _Compiler(self._max_steps, True, self._scoped)
+                compiled = compiler.compile(self.ast, frozenset())
+            cache.append(compiled.run)
         return cache[0]
 
 
@@ -1492,9 +1530,42 @@ def compile_program(
     True
     """
     ast = parse(source, max_source_length=max_source_length, max_depth=max_depth)
-    if max_depth > 250:
-        # Compiling and evaluating recurse once per level of the tree.
-        needed = 4 * max_depth + 1000
-        if sys.getrecursionlimit() < needed:
-            sys.setrecursionlimit(needed)
-    return Program(source, ast, max_comprehension_steps)
+    with _recursion(max_depth):
+        return Program(source, ast, max_comprehension_steps, max_depth)
+
+
+_recursion_lock = threading.Lock()
+_recursion_users = 0
+_recursion_saved = 0
+
+
+class _recursion:
+    """Compiling and evaluating recurse once per level of the tree, in Python frames only
+    (Python 3.11+ runs those without the C stack; no closure reaches its children through C
+    code such as a generator): past the default depth, raise the interpreter's recursion limit
+    for as long as some thread needs it, then put it back."""
+
+    __slots__ = ("needed",)
+
+    def __init__(self, max_depth: int) -> None:
+        self.needed = 4 * max_depth + 1000 if max_depth > 250 else 0
+
+    def __enter__(self) -> None:
+        global _recursion_users, _recursion_saved
+        if not self.needed:
+            return
+        with _recursion_lock:
+            if _recursion_users == 0:
+                _recursion_saved = sys.getrecursionlimit()
+            _recursion_users += 1
+            if sys.getrecursionlimit() < self.needed:
+                sys.setrecursionlimit(self.needed)
+
+    def __exit__(self, *exc: object) -> None:
+        global _recursion_users
+        if not self.needed:
+            return
+        with _recursion_lock:
+            _recursion_users -= 1
+            if _recursion_users == 0:
+                sys.setrecursionlimit(_recursion_saved)
