@@ -17,7 +17,6 @@ True
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -49,9 +48,6 @@ if TYPE_CHECKING:  # type checkers read the Python twin, the typed reference
     from ._expr_py import Program, compile_program
 else:
     _impl = _compat.load("expr")
-    if not hasattr(_impl, "compile_program"):
-        # The compiled twin is a parser only until its evaluator lands.
-        _impl = importlib.import_module("inngest_core._expr_py")
     Program = _impl.Program
     compile_program = _impl.compile_program
 
