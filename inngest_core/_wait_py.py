@@ -87,18 +87,25 @@ def value_key(value: Any) -> Hashable | None:
     return None
 
 
+#: CEL compares an int with a double as doubles; below this magnitude every int is exactly a
+#: double, so Python's exact comparison gives CEL's answer.  Literals past it are not filed.
+EXACT_DOUBLE = 1 << 53
+
+
 def _literal_key(node: Node) -> Hashable | None:
     if node[0] != "const" or node[1] not in _PRIMITIVE_KINDS:
+        return None
+    if node[1] in ("int", "uint", "double") and _number(node) is None:
         return None
     return value_key(node[2])
 
 
 def _number(node: Node) -> int | float | None:
     if node[0] == "const" and node[1] in ("int", "uint", "double"):
-        value = node[2]
-        if isinstance(value, float) and math.isnan(value):
+        value: int | float = node[2]
+        if not -EXACT_DOUBLE < value < EXACT_DOUBLE:  # NaN fails this too
             return None
-        return value  # type: ignore[no-any-return]
+        return value
     return None
 
 

@@ -100,9 +100,9 @@ cdef class _Ranges:
 cdef class _Entry:
     cdef readonly Py_ssize_t seq
     cdef readonly object program
-    cdef readonly list filings
+    cdef readonly tuple filings
 
-    def __cinit__(self, Py_ssize_t seq, object program, list filings):
+    def __cinit__(self, Py_ssize_t seq, object program, tuple filings):
         self.seq = seq
         self.program = program
         self.filings = filings
@@ -118,6 +118,7 @@ cdef class ExpressionIndex:
     cdef dict _equal        # path -> {value key: key | _Many}
     cdef dict _ranges       # path -> _Ranges
     cdef dict _always       # key -> None
+    cdef dict _paths        # path -> the same path: one tuple per path, not one per wait
 
     def __cinit__(self):
         self._lock = threading.RLock()
@@ -126,6 +127,7 @@ cdef class ExpressionIndex:
         self._equal = {}
         self._ranges = {}
         self._always = {}
+        self._paths = {}
 
     def __len__(self):
         return len(self._entries)
@@ -153,10 +155,13 @@ cdef class ExpressionIndex:
                 self._unfile(key)
             for group in groups:
                 filing = self._choose(group)
+                if filing is not None:
+                    filing = (filing[0], self._paths.setdefault(filing[1], filing[1]),
+                              *filing[2:])
                 if filing not in filings:
                     filings.append(filing)
             self._seq += 1
-            self._entries[key] = _Entry(self._seq, program, filings)
+            self._entries[key] = _Entry(self._seq, program, tuple(filings))
             for filing in filings:
                 self._file(key, self._seq, filing)
 

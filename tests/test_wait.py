@@ -319,3 +319,24 @@ def test_threads_interleave_adds_removes_and_matches(impl) -> None:
     assert errors == []
     assert len(index) == 200 + 3 * 150
     assert index.match({"id": "3", "n": -1})[:20] == [f"s{j}" for j in range(3, 200, 10)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "async.v == 9007199254740992.0",
+        "async.v == 9007199254740993",
+        "async.v >= 9007199254740996.0",
+        "async.v < -9007199254740993",
+        "async.v in [9007199254740992.0, 1]",
+    ],
+)
+@pytest.mark.parametrize(
+    "value", [9007199254740993, 9007199254740992.0, 9007199254740995, -9007199254740995, 1])
+def test_numbers_past_two_to_the_53_match_as_evaluation_does(impl, source: str,
+                                                            value: object) -> None:
+    # CEL compares an int with a double as doubles: 2**53 + 1 == 2.0**53 is true.
+    index = _index(impl)
+    index.add("k", source)
+    expected = ["k"] if _compile(impl, source).matches({"async": {"v": value}}) else []
+    assert index.match({"v": value}) == expected
