@@ -95,6 +95,20 @@ def _integer(digits: str, text: str, start: int) -> int:
     return value
 
 
+def _add_group(total: int, limit: int, value: int, frac_digits: str | None, unit: int,
+               text: str, start: int) -> int:
+    """``total`` plus one number-and-unit group, range-checked (errors at the group's start)."""
+    if value > _INT64_MAGNITUDE // unit:
+        raise duration_error("out_of_range", text, start)
+    value *= unit
+    if frac_digits:
+        value += _fraction_times(frac_digits, unit)
+    total += value
+    if total > limit:
+        raise duration_error("out_of_range", text, start)
+    return total
+
+
 def parse_duration_ns(text: str) -> int:
     """Parse a duration into an exact count of nanoseconds.
 
@@ -154,14 +168,7 @@ def parse_duration_ns(text: str) -> int:
         unit = _UNITS.get(unit_text)
         if unit is None:
             raise duration_error("unknown_unit", text, unit_start, unit_text)
-        if value > _INT64_MAGNITUDE // unit:
-            raise duration_error("out_of_range", text, start)
-        value *= unit
-        if frac_digits:
-            value += _fraction_times(frac_digits, unit)
-        total += value
-        if total > limit:
-            raise duration_error("out_of_range", text, start)
+        total = _add_group(total, limit, value, frac_digits, unit, text, start)
         if i == n:
             return -total if negative else total
 
@@ -221,14 +228,7 @@ def _parse_iso(text: str, i: int, negative: bool) -> int:
             )
         unit = (_ISO_TIME_UNITS if in_time else _ISO_DATE_UNITS)[designator]
         i += 1
-        if value > _INT64_MAGNITUDE // unit:
-            raise duration_error("out_of_range", text, start)
-        value *= unit
-        if frac_digits:
-            value += _fraction_times(frac_digits, unit)
-        total += value
-        if total > limit:
-            raise duration_error("out_of_range", text, start)
+        total = _add_group(total, limit, value, frac_digits, unit, text, start)
     return -total if negative else total
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from ._expr_ast import Node
 from .errors import EvaluationError
 
-__all__ = ["literal", "substitute", "unparse", "free_variables"]
+__all__ = ["literal", "select_path", "substitute", "unparse"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 RESERVED = frozenset(
@@ -278,7 +278,7 @@ class _Missing:
 _MISSING = _Missing()
 
 
-def _select_path(node: Node) -> tuple[str, list[Any]] | None:
+def select_path(node: Node) -> tuple[str, list[Any]] | None:
     """``("event", ["data", "id"])`` for ``event.data.id`` or ``event["data"].id``."""
     path: list[Any] = []
     while True:
@@ -412,7 +412,7 @@ def _substitute(node: Node, bindings: Mapping[str, Any], shadowed: frozenset[str
     if kind == "const":
         return node
     if kind in ("ident", "select") or (kind == "call" and node[1] == "_[_]"):
-        found = _select_path(node)
+        found = select_path(node)
         if found is not None and found[0] in bindings and found[0] not in shadowed:
             value = _lookup(bindings[found[0]], found[1])
             return literal(None if value is _MISSING else value)
@@ -421,7 +421,7 @@ def _substitute(node: Node, bindings: Mapping[str, Any], shadowed: frozenset[str
     if kind == "select":
         return ("select", _substitute(node[1], bindings, shadowed), node[2])
     if kind == "has":
-        found = _select_path(node[1])
+        found = select_path(node[1])
         if found is not None and found[0] in bindings and found[0] not in shadowed:
             owner = _lookup(bindings[found[0]], found[1])
             if isinstance(owner, Mapping):
@@ -447,39 +447,3 @@ def _substitute(node: Node, bindings: Mapping[str, Any], shadowed: frozenset[str
                 tuple(_substitute(arg, bindings, inner) for arg in node[4]))
     return node
 
-
-def free_variables(node: Node) -> frozenset[str]:
-    """The names of the free variables (identifiers not bound by a comprehension).
-
-    >>> sorted(free_variables(("comprehension", "all", ("ident", "xs"), "x",
-    ...                        (("call", "_>_", (("ident", "x"), ("ident", "y"))),))))
-    ['xs', 'y']
-    """
-    found: set[str] = set()
-    stack: list[tuple[Node, frozenset[str]]] = [(node, frozenset())]
-    while stack:
-        current, bound = stack.pop()
-        kind = current[0]
-        if kind == "ident":
-            if current[1] not in bound:
-                found.add(current[1])
-        elif kind in ("select", "has"):
-            stack.append((current[1], bound))
-        elif kind == "call":
-            stack.extend((arg, bound) for arg in current[2])
-        elif kind == "method":
-            stack.append((current[2], bound))
-            stack.extend((arg, bound) for arg in current[3])
-        elif kind == "list":
-            stack.extend((item, bound) for item in current[1])
-        elif kind == "map":
-            for key, value in current[1]:
-                stack.append((key, bound))
-                stack.append((value, bound))
-        elif kind == "struct":
-            stack.extend((value, bound) for _, value in current[2])
-        elif kind == "comprehension":
-            stack.append((current[2], bound))
-            inner = bound | {current[3]}
-            stack.extend((arg, inner) for arg in current[4])
-    return frozenset(found)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _expr_py
 from ._expr_ast import Node
+from ._expr_subst import select_path
 
 if TYPE_CHECKING:
     from ._expr_py import Program
@@ -48,21 +49,12 @@ class _TooComplex(Exception):
 def _async_path(node: Node) -> tuple[str, ...] | None:
     """``("data", "id")`` for ``async.data.id`` / ``async["data"].id``: string keys only, the
     one kind of step whose lookup the index reproduces exactly."""
-    path: list[str] = []
-    while True:
-        kind = node[0]
-        if kind == "select":
-            path.append(node[2])
-            node = node[1]
-        elif (kind == "call" and node[1] == "_[_]" and node[2][1][0] == "const"
-              and node[2][1][1] == "string"):
-            path.append(node[2][1][2])
-            node = node[2][0]
-        elif kind == "ident" and node[1] == "async" and path:
-            path.reverse()
-            return tuple(path)
-        else:
-            return None
+    found = select_path(node)
+    if found is None or found[0] != "async" or not found[1]:
+        return None
+    if not all(type(key) is str for key in found[1]):
+        return None
+    return tuple(found[1])
 
 
 def value_key(value: Any) -> Hashable | None:
