@@ -8,7 +8,10 @@ nanoseconds.  Both twins raise the same :class:`~inngest_core.errors.DurationErr
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections import Counter
 from datetime import timedelta
+from itertools import accumulate
 
 from .errors import duration_error
 
@@ -56,6 +59,13 @@ _MAX_INT_DIGITS = 19  # 2**63 has 19 digits: a longer significant run always ove
 
 # Each class is disjoint from the next, so the match never backtracks: linear time.
 _NUMBER = re.compile(r"([0-9]*)(?:([.,])([0-9]*))?")
+_GO_GROUP = re.compile("([0-9]*)(?:\\.([0-9]*))?([A-Za-z\u00b5\u03bc]+)")
+# Everything up to and including a run of unit letters: the texts of consecutive groups.
+_GROUP_RUN = re.compile("[^A-Za-z\u00b5\u03bc]*[A-Za-z\u00b5\u03bc]+")
+#: Inputs longer than this take the bulk path (see _parse_go_bulk); shorter ones the loop.
+_BULK_THRESHOLD = 512
+#: Larger than any int64 total: a group that is malformed or out of range on its own.
+_BAD_GROUP = 1 << 80
 _UNIT = re.compile("[A-Za-z\u00b5\u03bc]*")
 _FRACTION_CHUNK = 256  # digits per step of the exact fraction product
 
@@ -139,7 +149,14 @@ def parse_duration_ns(text: str) -> int:
     if n - i == 1 and text[i] == "0":
         return 0
     limit = _INT64_MAGNITUDE if negative else _INT64_MAGNITUDE - 1
-    total = 0
+    if n - i > _BULK_THRESHOLD:
+        return _parse_go_bulk(text, i, negative, limit)
+    return _parse_go(text, i, negative, limit, 0)
+
+
+def _parse_go(text: str, i: int, negative: bool, limit: int, total: int) -> int:
+    """Go-style groups from ``i`` on, ``total`` nanoseconds already read before it."""
+    n = len(text)
     while True:
         start = i
         if i == n:
@@ -171,6 +188,49 @@ def parse_duration_ns(text: str) -> int:
         total = _add_group(total, limit, value, frac_digits, unit, text, start)
         if i == n:
             return -total if negative else total
+
+
+def _group_value(group: str) -> int:
+    """Nanoseconds of one well-formed number-and-unit group, or ``_BAD_GROUP`` when it is
+    not one (or is out of range on its own)."""
+    m = _GO_GROUP.fullmatch(group)
+    if m is None:
+        return _BAD_GROUP
+    int_digits, frac_digits, unit_text = m.group(1, 2, 3)
+    unit = _UNITS.get(unit_text)
+    if unit is None or (not int_digits and not frac_digits):
+        return _BAD_GROUP
+    significant = int_digits.lstrip("0")
+    if len(significant) > _MAX_INT_DIGITS:
+        return _BAD_GROUP
+    value = int(significant) if significant else 0
+    if value > _INT64_MAGNITUDE // unit:
+        return _BAD_GROUP
+    value *= unit
+    if frac_digits:
+        value += _fraction_times(frac_digits, unit)
+    return value if value < _INT64_MAGNITUDE else _BAD_GROUP
+
+
+def _parse_go_bulk(text: str, i: int, negative: bool, limit: int) -> int:
+    """The Go grammar for long inputs, with the per-group work done once per *distinct*
+    group: cut the text into groups (one C-level pass), value each distinct group, sum
+    counts times values.  Only when that finds a problem is the first one located (C-level
+    prefix sums) and the plain loop resumed at it, so errors are exactly the loop's."""
+    groups = _GROUP_RUN.findall(text, i)
+    covered = i + sum(map(len, groups))
+    values = {group: _group_value(group) for group in set(groups)}
+    if covered == len(text) and _BAD_GROUP not in values.values():
+        total = sum(values[group] * count for group, count in Counter(groups).items())
+        if total <= limit:
+            return -total if negative else total
+    # Running totals never decrease, so the first group to push past the limit (a bad
+    # group counts as beyond it) is found by bisection; none means the tail is the problem.
+    running = list(accumulate(map(values.__getitem__, groups)))
+    k = bisect_right(running, limit)
+    total = running[k - 1] if k else 0
+    offset = i + sum(map(len, groups[:k]))
+    return _parse_go(text, offset, negative, limit, total)
 
 
 def _parse_iso(text: str, i: int, negative: bool) -> int:

@@ -357,3 +357,26 @@ def test_round_trip_edges(impl, n: int) -> None:
 def test_timedelta_round_trip(value: timedelta) -> None:
     for twin in TWINS:
         assert twin.duration.parse_duration(twin.duration.format_duration(value)) == value
+
+
+long_duration = st.builds(
+    lambda sign, parts, times, tail: sign + "".join(parts) * times + tail,
+    st.sampled_from(["", "-", "+"]),
+    st.lists(
+        st.builds(lambda i, f, u: i + f + u,
+                  st.from_regex(r"[0-9]{0,20}", fullmatch=True),
+                  st.sampled_from(["", ".", ".5", ".0000000001", ",5"]),
+                  st.sampled_from(["ns", "us", "\u00b5s", "ms", "s", "m", "h", "d", "w", "x", ""])),
+        min_size=1, max_size=4),
+    st.integers(min_value=100, max_value=400),
+    st.sampled_from(["", "1", " ", "1x", "0s", ".", "9223372036854775807ns"]),
+)
+
+
+@pytest.mark.skipif(len(TWINS) < 2, reason="only one twin is under test")
+@settings(max_examples=300, deadline=None)
+@given(long_duration)
+def test_twins_agree_on_long_text(text: str) -> None:
+    # Past 512 characters the Python twin reads groups in bulk: same answers, same errors.
+    c, py = TWINS
+    assert _outcome(c.duration.parse_duration_ns, text) == _outcome(py.duration.parse_duration_ns, text)
