@@ -1985,6 +1985,7 @@ cdef class Program:
     cdef Py_ssize_t max_steps
     cdef tuple dotted_names     # dotted names a select chain could mean
     cdef Node dotted_root       # the tree resolving them, compiled when first needed
+    cdef object fallback        # the Python twin's program, for trees too deep for the C stack
 
     def __init__(self, *args, **kwargs):
         raise TypeError("Program objects are made by compile_program()")
@@ -1992,6 +1993,8 @@ cdef class Program:
     def evaluate(self, activation):
         """The value of the expression for ``activation`` (a mapping of variable names to
         Python values); raises ``EvaluationError`` when evaluation fails."""
+        if self.fallback is not None:
+            return self.fallback.evaluate(activation)
         cdef object v = self.run(activation)
         cdef type t = type(v)
         if t is bool or t is str or t is int or t is float or v is None:
@@ -2002,11 +2005,14 @@ cdef class Program:
 
     def matches(self, activation):
         """True when the expression evaluates to exactly ``true`` for ``activation``; any
-        other value, and any error, is False."""
-        try:
-            return self.run(activation) is True
-        except Exception:
-            return False
+        other value, or an evaluation error, is False (a limit still raises)."""
+        if self.fallback is not None:
+            try:
+                return self.fallback.evaluate(activation) is True
+            except EvaluationError:
+                return False
+        cdef object v = self.run(activation)
+        return v is True
 
     cdef object run(self, object activation):
         cdef dict act
@@ -2043,7 +2049,7 @@ cdef class Program:
         """
         module = subst_module()
         tree = module.substitute(self.ast, bindings)
-        return make_program(module.unparse(tree), tree, self.max_steps)
+        return make_program(module.unparse(tree), tree, self.max_steps, tree_height(tree))
 
     def __str__(self):
         return self.source
@@ -2136,11 +2142,55 @@ cdef dict as_dict(object activation):
     raise TypeError(f"activation must be a mapping, not {type(activation).__name__}")
 
 
-cdef Program make_program(str source, tuple tree, Py_ssize_t max_steps):
+#: Trees higher than this (possible only with a raised ``max_depth``, or by substituting
+#: deeply nested data) are evaluated by the Python twin, whose recursion does not use the C
+#: stack: compiling and evaluating here recurse once per level, in C.
+cdef Py_ssize_t SAFE_HEIGHT = 1000
+
+
+cdef Py_ssize_t tree_height(tuple node) except -1:
+    """The height of an ``_expr_ast`` tree, without recursion."""
+    cdef list stack = [(node, 1)]
+    cdef Py_ssize_t height = 0, level
+    cdef tuple item
+    while stack:
+        item, level = stack.pop()
+        if level > height:
+            height = level
+        level += 1
+        kind = item[0]
+        if kind == "select" or kind == "has":
+            stack.append((item[1], level))
+        elif kind == "call":
+            stack.extend([(child, level) for child in item[2]])
+        elif kind == "list":
+            stack.extend([(child, level) for child in item[1]])
+        elif kind == "method":
+            stack.append((item[2], level))
+            stack.extend([(child, level) for child in item[3]])
+        elif kind == "map":
+            for key, value in item[1]:
+                stack.append((key, level))
+                stack.append((value, level))
+        elif kind == "struct":
+            stack.extend([(value, level) for _, value in item[2]])
+        elif kind == "comprehension":
+            stack.append((item[2], level))
+            stack.extend([(child, level) for child in item[4]])
+    return height
+
+
+cdef Program make_program(str source, tuple tree, Py_ssize_t max_steps, Py_ssize_t height):
     bind()
     cdef Builder builder = Builder.__new__(Builder)
     cdef Program program = Program.__new__(Program)
-    program.root = builder.build(tree, {})
+    if height > SAFE_HEIGHT:
+        from inngest_core import _expr_py
+        with _expr_py._recursion(height):
+            program.fallback = _expr_py.Program(source, tree, max_steps, height)
+        program.root = None
+    else:
+        program.root = builder.build(tree, {})
     program.source = source
     program.ast = tree
     free, dotted = free_names(tree)
@@ -2161,4 +2211,6 @@ def compile_program(source, *, max_source_length=100_000, max_depth=250,
     True
     """
     tree = parse(source, max_source_length=max_source_length, max_depth=max_depth)
-    return make_program(source, tree, max_comprehension_steps)
+    # The parser bounds the height by max_depth: only a raised limit needs measuring.
+    height = tree_height(tree) if max_depth > SAFE_HEIGHT else 0
+    return make_program(source, tree, max_comprehension_steps, height)

@@ -31,7 +31,7 @@ from inngest_core import _expr_lib as lib
 from inngest_core.errors import EvaluationError
 
 #: The twins under test; the compiled twin's author switches this to ["c", "py"].
-TWINS_UNDER_TEST = ["py"]
+TWINS_UNDER_TEST = ["c", "py"]
 
 IN_SCOPE_FILES = (
     "basic", "comparisons", "conversions", "fields", "fp_math", "integer_math", "lists",

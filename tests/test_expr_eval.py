@@ -28,7 +28,7 @@ from inngest_core import (
 )
 
 #: The twins these tests run against; the compiled twin's author switches this to ["c", "py"].
-TWINS_UNDER_TEST = ["py"]
+TWINS_UNDER_TEST = ["c", "py"]
 
 
 @pytest.fixture(params=TWINS_UNDER_TEST)

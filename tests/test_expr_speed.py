@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 #: The twins these tests run against; the compiled twin's author switches this to ["c", "py"].
-TWINS_UNDER_TEST = ["py"]
+TWINS_UNDER_TEST = ["c", "py"]
 
 S1 = "event.data.user.id == async.data.user.id"
 S2 = ('event.data.amount > 100 && async.data.plan in ["pro", "enterprise"] '

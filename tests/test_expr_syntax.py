@@ -15,7 +15,7 @@ import pytest
 from inngest_core.errors import ExpressionLimitError, ExpressionSyntaxError
 
 #: The twins these tests run against; the compiled twin's author switches this to ["c", "py"].
-TWINS_UNDER_TEST = ["py"]
+TWINS_UNDER_TEST = ["c", "py"]
 
 
 @pytest.fixture(params=TWINS_UNDER_TEST)
