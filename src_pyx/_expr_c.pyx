@@ -1055,7 +1055,7 @@ def parse(source, *, max_source_length=100_000, max_depth=250):
 
 from cpython.object cimport PyObject
 from cpython.dict cimport PyDict_GetItemWithError, PyDict_Next
-from cpython.unicode cimport PyUnicode_FindChar
+from cpython.unicode cimport PyUnicode_FindChar, PyUnicode_Tailmatch, PyUnicode_Contains
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.list cimport PyList_GET_SIZE, PyList_GET_ITEM
 from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
@@ -1063,6 +1063,10 @@ from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
 from collections.abc import Mapping as _Mapping
 
 from inngest_core.errors import EvaluationError, comprehension_limit_error
+
+cdef extern from "Python.h":
+    const Py_ssize_t PY_SSIZE_T_MAX
+
 
 cdef extern from *:
     """
@@ -1347,8 +1351,11 @@ cdef class Eq(Node):
         cdef object l = self.left.eval(act, sc)
         cdef object r = self.right.eval(act, sc)
         cdef type t = type(l)
-        if t is type(r) and (t is str or t is int or t is bool or t is float):
-            return (l != r) if self.negate else (l == r)
+        if t is type(r):
+            if t is str:
+                return (<str>l != <str>r) if self.negate else (<str>l == <str>r)
+            if t is int or t is bool or t is float:
+                return (l != r) if self.negate else (l == r)
         return apply2(self.fn, l, r)
 
 
@@ -1363,6 +1370,8 @@ cdef class EqConst(Node):
     cdef object eval(self, dict act, Scope sc):
         cdef object l = self.left.eval(act, sc)
         if type(l) is self.kind:
+            if self.kind is str:
+                return (<str>l != <str>self.value) if self.negate else (<str>l == <str>self.value)
             return (l != self.value) if self.negate else (l == self.value)
         return apply2(self.fn, l, self.value)
 
@@ -1541,10 +1550,10 @@ cdef class StrMethod(Node):
         cdef object a = self.arg.eval(act, sc)
         if type(s) is str and type(a) is str:
             if self.op == ENDS:
-                return (<str>s).endswith(<str>a)
+                return PyUnicode_Tailmatch(s, a, 0, PY_SSIZE_T_MAX, 1) == 1
             if self.op == STARTS:
-                return (<str>s).startswith(<str>a)
-            return (<str>a) in (<str>s)
+                return PyUnicode_Tailmatch(s, a, 0, PY_SSIZE_T_MAX, -1) == 1
+            return PyUnicode_Contains(s, a) == 1
         return apply2(self.fn, s, a)
 
 
