@@ -52,3 +52,20 @@ def test_bench_markdown_command(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "| case | contender | median |" in out
     assert '| parse_duration_ns("1h30m") | inngest_core (compiled) |' in out
+
+
+def test_wait_workload_sources_are_the_substituted_templates() -> None:
+    from inngest_core._expr_py import compile_program
+    from inngest_core.bench.wait import wait_source, wait_template
+
+    for i in range(0, 120):
+        template, event = wait_template(i)
+        assert str(compile_program(template).substitute({"event": event})) == wait_source(i)
+
+
+def test_wait_groups_resume_the_expected_waits() -> None:
+    from inngest_core.bench.wait import EVENT, build, expected_keys
+
+    index = build("c", 5_000)
+    assert index.match(EVENT) == expected_keys(5_000) == [4242]
+    assert len(index) == 5_000
