@@ -1,4 +1,4 @@
-"""pytest-benchmark suite for exprs: the same cases as ``inngest-core bench``.
+"""pytest-benchmark suite for CEL expressions: the same cases as ``inngest-core bench``.
 
 Run with ``pytest bench/ --benchmark-only`` (kept out of the default test run).
 """

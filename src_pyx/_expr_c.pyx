@@ -1996,8 +1996,12 @@ cdef class Program:
     cdef Node dotted_root       # the tree resolving them, compiled when first needed
     cdef object fallback        # the Python twin's program, for trees too deep for the C stack
 
-    def __init__(self, *args, **kwargs):
-        raise TypeError("Program objects are made by compile_program()")
+    def __init__(self, str source, tuple ast, max_comprehension_steps=1_000_000,
+                 max_depth=250):
+        """A program for an already parsed tree (``compile_program`` parses and builds)."""
+        if self.source is not None:
+            raise AttributeError("Program is immutable")
+        setup(self, source, ast, max_comprehension_steps, tree_height(ast))
 
     def evaluate(self, activation):
         """The value of the expression for ``activation`` (a mapping of variable names to
@@ -2190,9 +2194,15 @@ cdef Py_ssize_t tree_height(tuple node) except -1:
 
 
 cdef Program make_program(str source, tuple tree, Py_ssize_t max_steps, Py_ssize_t height):
+    cdef Program program = Program.__new__(Program)
+    setup(program, source, tree, max_steps, height)
+    return program
+
+
+cdef int setup(Program program, str source, tuple tree, Py_ssize_t max_steps,
+               Py_ssize_t height) except -1:
     bind()
     cdef Builder builder = Builder.__new__(Builder)
-    cdef Program program = Program.__new__(Program)
     if height > SAFE_HEIGHT:
         from inngest_core import _expr_py
         with _expr_py._recursion(height):
@@ -2208,7 +2218,7 @@ cdef Program make_program(str source, tuple tree, Py_ssize_t max_steps, Py_ssize
     program.slots = builder.slots
     program.loops = builder.loops
     program.max_steps = max_steps
-    return program
+    return 0
 
 
 def compile_program(source, *, max_source_length=100_000, max_depth=250,

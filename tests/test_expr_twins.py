@@ -300,6 +300,18 @@ def test_program_is_immutable_and_thread_safe() -> None:
     assert not failures
 
 
+@pytest.mark.parametrize("twin", [c, py], ids=["c", "py"])
+def test_program_from_a_parsed_tree(twin: ModuleType) -> None:
+    tree = twin.parse("a.b == 1")
+    program = twin.Program("a.b == 1", tree)
+    assert program.ast == tree and program.variables == frozenset({"a"})
+    assert program.evaluate({"a": {"b": 1}}) is True
+    assert program == twin.compile_program("a.b==1")
+    limited = twin.Program("xs.all(x, true)", twin.parse("xs.all(x, true)"), 2)
+    with pytest.raises(ExpressionLimitError):
+        limited.evaluate({"xs": [1, 2, 3]})
+
+
 def test_evaluation_errors_raise_evaluation_error() -> None:
     with pytest.raises(EvaluationError, match="^no such key: nope$"):
         c.compile_program("m.nope").evaluate({"m": {}})
