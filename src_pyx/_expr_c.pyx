@@ -1,5 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Compiled twin of the CEL parser (the Python twin is ``inngest_core/_expr_py.py``).
+"""Compiled twin of the CEL parser and evaluator (the Python twin is
+``inngest_core/_expr_py.py``); the evaluator is described where it starts, below the parser.
 
 ``parse`` returns the tuples of :mod:`inngest_core._expr_ast`.  The lexer reads the str's own
 code units (``PyUnicode_READ``) one token at a time, on demand, so errors come out in source
