@@ -91,6 +91,7 @@ def build(suffix: str, size: int) -> Any:
                 template, event = wait_template(i)
                 index.add(i, _compiled(suffix, template), event=event)
     finally:
+        gc.freeze()  # and keep the collector from rescanning them during the timings
         if collecting:
             gc.enable()
     return index
