@@ -26,7 +26,10 @@ from __future__ import annotations
 from .clock import Clock, ManualClock, SystemClock
 from .function import Function, Trigger, function
 from .protocol import Response, hash_step_id
+from .remote import RemoteFunction, SyncError
 from .runner import HistoryEntry, LocalRunner
+from .serve import App, ConfigurationError, SendError
+from .signing import SignatureError
 from .step import Context, NonRetriableError, Step, StepError, StepUsageError
 
 __all__ = [
@@ -45,4 +48,10 @@ __all__ = [
     "ManualClock",
     "SystemClock",
     "hash_step_id",
+    "App",
+    "ConfigurationError",
+    "SendError",
+    "SignatureError",
+    "SyncError",
+    "RemoteFunction",
 ]

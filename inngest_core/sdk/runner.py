@@ -1,7 +1,8 @@
 """The local runner: Inngest's server in miniature, on SQLite, for development and tests.
 
-It drives functions only through :meth:`Function.handle` with real call requests (JSON in,
-JSON out) and keeps every run's state -- memos, pending sleeps and waits, attempts, outcome
+It drives functions only through Inngest's step protocol -- real call requests, JSON in,
+JSON out -- either in process (:meth:`Function.handle`) or over HTTP
+(:meth:`LocalRunner.remote`, signed calls as Inngest's server makes them), and keeps every run's state -- memos, pending sleeps and waits, attempts, outcome
 -- in SQLite (WAL, one transaction per state change), so a new runner on the same file
 resumes every pending run exactly where it stopped.
 
@@ -41,6 +42,7 @@ from ..wait import ExpressionIndex
 from . import protocol
 from .clock import Clock, ManualClock, SystemClock
 from .function import Function
+from .transport import InProcess, Target
 
 __all__ = ["LocalRunner", "HistoryEntry", "RUN_STATUSES", "BACKOFF_TABLE", "backoff",
            "SCHEDULED_EVENT"]
@@ -175,12 +177,17 @@ class LocalRunner:
     ('completed', 42)
     """
 
-    def __init__(self, functions: Iterable[Function], db: str = "inngest.db",
+    def __init__(self, functions: Iterable[Function | Target], db: str = "inngest.db",
                  *, clock: Clock | None = None) -> None:
-        self.functions: dict[str, Function] = {}
-        for fn in functions:
-            if not isinstance(fn, Function):
-                raise TypeError(f"LocalRunner runs Function objects, not {type(fn).__name__}")
+        #: What the runner calls, by function id: in process or over HTTP.
+        self.functions: dict[str, Target] = {}
+        for item in functions:
+            if isinstance(item, Function):
+                fn: Target = InProcess(item)
+            elif isinstance(item, Target):
+                fn = item
+            else:
+                raise TypeError(f"LocalRunner runs Function objects, not {type(item).__name__}")
             if fn.slug in self.functions:
                 raise ValueError(f"two functions share the id {fn.slug!r}")
             self.functions[fn.slug] = fn
@@ -226,6 +233,26 @@ class LocalRunner:
         conn.execute("INSERT INTO history (run_id, pos, at, step, op, detail) "
                      "VALUES (?, ?, ?, ?, ?, ?)",
                      (run_id, row[0] + 1, _us(self.clock.now()), step, op, _dumps(detail)))
+
+    @classmethod
+    def remote(cls, url: str, signing_key: str | None = None, *,
+               signing_key_fallback: str | None = None, db: str = ":memory:",
+               clock: Clock | None = None, timeout: float = 30.0) -> LocalRunner:
+        """A runner for the functions an app serves at ``url``, driven over HTTP exactly
+        as Inngest's server would: it syncs the app in band (a signed ``PUT``), then sends
+        every call as a signed ``POST`` and checks each answer's signature.  Without a
+        ``signing_key`` the app must be in dev mode (nothing is signed).
+
+        >>> LocalRunner.remote("http://127.0.0.1:1/api/inngest", timeout=0.5)
+        Traceback (most recent call last):
+        ...
+        inngest_core.sdk.remote.SyncError: cannot sync http://127.0.0.1:1/api/inngest: ...
+        """
+        from .remote import sync
+
+        targets = sync(url, signing_key, signing_key_fallback=signing_key_fallback,
+                       timeout=timeout)
+        return cls(targets, db=db, clock=clock)
 
     def close(self) -> None:
         """Close the database (pending runs stay in it for the next runner).
@@ -322,7 +349,7 @@ class LocalRunner:
         except (TypeError, ValueError) as exc:
             raise ValueError(f"an event must be JSON-serializable: {exc}") from None
 
-    def _start(self, conn: sqlite3.Connection, fn: Function, event: Mapping[str, Any],
+    def _start(self, conn: sqlite3.Connection, fn: Target, event: Mapping[str, Any],
                events: Sequence[Mapping[str, Any]]) -> str:
         run_id = uuid.uuid4().hex
         conn.execute(
@@ -490,12 +517,10 @@ class LocalRunner:
         request = protocol.call_request(
             json.loads(event_text), events=json.loads(events_text), run_id=run_id,
             attempt=attempt, steps=steps, max_attempts=fn.max_attempts, fn_id=fn.slug)
-        # The request and the answer cross a JSON boundary, as they would over HTTP.
-        response = fn.handle(json.loads(_dumps(request)))
-        body = json.loads(response.json())
-        self._apply(run_id, fn, attempt, response.status, response.no_retry, body)
+        answer = fn.call(request)
+        self._apply(run_id, fn, attempt, answer.status, answer.no_retry, answer.body)
 
-    def _apply(self, run_id: str, fn: Function, attempt: int, status: int, no_retry: bool,
+    def _apply(self, run_id: str, fn: Target, attempt: int, status: int, no_retry: bool,
                body: Any) -> None:
         now = self.clock.now()
         with self._tx() as conn:
@@ -529,7 +554,7 @@ class LocalRunner:
                 return
             self._fail(conn, run_id, error)
 
-    def _apply_op(self, conn: sqlite3.Connection, run_id: str, fn: Function, attempt: int,
+    def _apply_op(self, conn: sqlite3.Connection, run_id: str, fn: Target, attempt: int,
                   op: dict[str, Any], now: datetime) -> None:
         kind, step = op.get("op"), op.get("id")
         if not isinstance(step, str):
@@ -674,7 +699,7 @@ class LocalRunner:
         return entries
 
 
-def _triggered(fn: Function, event: Mapping[str, Any]) -> bool:
+def _triggered(fn: Target, event: Mapping[str, Any]) -> bool:
     try:
         return fn.trigger.matches(event)
     except Exception:  # an expression that cannot evaluate on this event does not match
