@@ -2025,8 +2025,10 @@ cdef class Program:
                 return self.fallback.evaluate(activation) is True
             except EvaluationError:
                 return False
-        cdef object v = self.run(activation)
-        return v is True
+        try:
+            return self.run(activation) is True
+        except EvaluationError:  # a value the activation holds that CEL cannot
+            return False
 
     cdef object run(self, object activation):
         cdef dict act

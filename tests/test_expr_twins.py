@@ -63,6 +63,13 @@ def _py_leaks_error_type(got: tuple[str, Any]) -> bool:
     return got[0] == "error" and "CelError" in got[1][1]
 
 
+def match_outcome(twin: ModuleType, source: str, activation: dict[str, Any]) -> Any:
+    try:
+        return twin.compile_program(source).matches(activation)
+    except Exception as exc:  # noqa: BLE001
+        return (type(exc), str(exc))
+
+
 def assert_agree(source: str, activation: dict[str, Any]) -> None:
     got_c = outcome(c, source, activation)
     got_py = outcome(py, source, activation)
@@ -73,6 +80,7 @@ def assert_agree(source: str, activation: dict[str, Any]) -> None:
         assert same(got_c[1], got_py[1]), (source, got_c, got_py)
     else:
         assert got_c[1] == got_py[1], (source, got_c, got_py)
+    assert match_outcome(c, source, activation) == match_outcome(py, source, activation)
 
 
 # ----------------------------------------------------------------------------- random trees
@@ -169,6 +177,27 @@ ACTIVATIONS = st.fixed_dictionaries(
 @given(tree=TREES, activation=ACTIVATIONS)
 def test_twins_agree_on_random_expressions(tree: Node, activation: dict[str, Any]) -> None:
     assert_agree(unparse(tree), activation)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tree=TREES, bindings=ACTIVATIONS, activation=ACTIVATIONS,
+       names=st.sets(st.sampled_from(["a", "b", "s", "xs", "m"])))
+def test_twins_agree_on_substitution(
+    tree: Node, bindings: dict[str, Any], activation: dict[str, Any], names: set[str]
+) -> None:
+    source = unparse(tree)
+    bound = {name: bindings[name] for name in names}
+    results = []
+    for twin in (c, py):
+        try:
+            program = twin.compile_program(source).substitute(bound)
+        except Exception as exc:  # noqa: BLE001
+            results.append(("error", type(exc), str(exc)))
+            continue
+        results.append(("program", program.source, program.ast, program.variables))
+    assert results[0] == results[1]
+    if results[0][0] == "program":
+        assert_agree(results[0][1], activation)
 
 
 HOT = st.sampled_from([
