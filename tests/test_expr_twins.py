@@ -187,7 +187,7 @@ def test_twins_agree_on_substitution(
 ) -> None:
     source = unparse(tree)
     bound = {name: bindings[name] for name in names}
-    results = []
+    results: list[tuple[Any, ...]] = []
     for twin in (c, py):
         try:
             program = twin.compile_program(source).substitute(bound)
