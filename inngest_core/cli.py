@@ -239,8 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_bench)
 
     from .sdk.cli import add_run_command
+    from .sdk.devloop import add_dev_commands
 
     add_run_command(sub)
+    add_dev_commands(sub)
     return parser
 
 
