@@ -1192,11 +1192,12 @@ cdef class Const(Node):
 
 cdef class Ident(Node):
     cdef str name
+    cdef object missing     # its value when the activation does not bind it
 
     cdef object eval(self, dict act, Scope sc):
         cdef PyObject* p = PyDict_GetItemWithError(act, self.name)
         if p is NULL:
-            return unbound(self.name)
+            return self.missing
         return cel_in(<object>p)
 
 
@@ -1206,6 +1207,31 @@ cdef object unbound(str name):
     if found is not None and name not in PROTOBUF_TYPE_NAMES:
         return found
     return LIB_ERROR("undeclared", name=name)
+
+
+# The errors of missing keys and names, made once per name (compiling stays cheap, and a
+# failing lookup costs a pointer): a bounded cache, emptied when full.
+cdef dict MISSING_KEYS = {}
+cdef dict MISSING_NAMES = {}
+cdef Py_ssize_t MISSING_LIMIT = 4096
+
+
+cdef object no_such_key(str field):
+    cdef object found = MISSING_KEYS.get(field)
+    if found is None:
+        if len(MISSING_KEYS) >= MISSING_LIMIT:
+            MISSING_KEYS.clear()
+        found = MISSING_KEYS[field] = LIB_ERROR("no_such_key", key=field)
+    return found
+
+
+cdef object missing_name(str name):
+    cdef object found = MISSING_NAMES.get(name)
+    if found is None:
+        if len(MISSING_NAMES) >= MISSING_LIMIT:
+            MISSING_NAMES.clear()
+        found = MISSING_NAMES[name] = unbound(name)
+    return found
 
 
 cdef frozenset PROTOBUF_TYPE_NAMES = frozenset(
@@ -1223,14 +1249,16 @@ cdef class Local(Node):
 cdef class Select(Node):
     cdef Node operand
     cdef str field
+    cdef object missing     # the "no such key" error, made once
 
     cdef object eval(self, dict act, Scope sc):
         cdef object o = self.operand.eval(act, sc)
         cdef PyObject* p
         if type(o) is dict:
             p = PyDict_GetItemWithError(o, self.field)
-            if p is not NULL:
-                return cel_in(<object>p)
+            if p is NULL:
+                return self.missing
+            return cel_in(<object>p)
         return LIB_SELECT(o, self.field)
 
 
@@ -1753,6 +1781,7 @@ cdef class Builder:
             built = Select.__new__(Select)
             (<Select>built).operand = self.build(node[1], scope)
             (<Select>built).field = node[2]
+            (<Select>built).missing = no_such_key(node[2])
             return built
         if tag == "has":
             built = Has.__new__(Has)
@@ -1806,6 +1835,7 @@ cdef class Builder:
             return built
         built = Ident.__new__(Ident)
         (<Ident>built).name = name[1:] if name.startswith(".") else name
+        (<Ident>built).missing = missing_name((<Ident>built).name)
         return built
 
     cdef Node call(self, str name, tuple args, dict scope):
