@@ -39,7 +39,7 @@ from . import protocol, signing
 from .function import Function
 from .remote import HEADER_SYNC_KIND, http_request
 
-__all__ = ["App", "ConfigurationError", "SendError", "MAX_BODY_BYTES", "DEV_SERVER_URL",
+__all__ = ["App", "ASGIEndpoint", "ConfigurationError", "SendError", "MAX_BODY_BYTES", "DEV_SERVER_URL",
            "strict_json"]
 
 #: Request bodies larger than this are refused with 413 (Inngest's own limit is 4 MB).
@@ -56,8 +56,6 @@ _DRAIN_LIMIT = 64 * 1024 * 1024
 
 Headers = dict[str, str]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]],
-                    Callable[[dict[str, Any]], Awaitable[None]]], Awaitable[None]]
 
 
 class ConfigurationError(ValueError):
@@ -523,10 +521,11 @@ class App:
 
         return application
 
-    def asgi(self) -> ASGIApp:
-        """The endpoint as an ASGI application (``app.mount("/api/inngest", ...)`` in
-        Starlette or FastAPI, or run it with uvicorn).  Function bodies run in a worker
-        thread, so a slow step does not block the event loop.
+    def asgi(self) -> ASGIEndpoint:
+        """The endpoint as an ASGI application: run it with uvicorn, or route it in
+        Starlette or FastAPI (``api.add_route("/api/inngest", app.asgi(),
+        methods=["GET", "POST", "PUT"])``).  Function bodies run in a worker thread, so a
+        slow step does not block the event loop.
 
         >>> import asyncio
         >>> sent = []
@@ -540,48 +539,7 @@ class App:
         >>> sent[0]["status"], json.loads(sent[1]["body"])["mode"]
         (200, 'dev')
         """
-
-        async def application(scope: dict[str, Any],
-                              receive: Callable[[], Awaitable[dict[str, Any]]],
-                              send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
-            if scope["type"] == "lifespan":
-                while True:
-                    message = await receive()
-                    if message["type"] == "lifespan.startup":
-                        await send({"type": "lifespan.startup.complete"})
-                    elif message["type"] == "lifespan.shutdown":
-                        await send({"type": "lifespan.shutdown.complete"})
-                        return
-            if scope["type"] != "http":
-                return
-            chunks: list[bytes] = []
-            size = 0
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                part = message.get("body", b"")
-                size += len(part)
-                if size <= MAX_BODY_BYTES:
-                    chunks.append(part)
-                elif size > _DRAIN_LIMIT:
-                    break
-                if not message.get("more_body", False):
-                    break
-            if size > MAX_BODY_BYTES:
-                status, headers, body = self.too_large(size, "asgi")
-            else:
-                status, headers, body = await asyncio.to_thread(
-                    self.handle_http, scope["method"], _asgi_url(scope),
-                    [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
-                    b"".join(chunks), framework="asgi")
-            pairs = [(k.lower().encode("latin-1"), v.encode("latin-1"))
-                     for k, v in headers.items()]
-            pairs.append((b"content-length", str(len(body)).encode("ascii")))
-            await send({"type": "http.response.start", "status": status, "headers": pairs})
-            await send({"type": "http.response.body", "body": body})
-
-        return application
+        return ASGIEndpoint(self)
 
     # ------------------------------------------------------------------ events
 
@@ -631,6 +589,54 @@ class App:
             raise SendError(f"Inngest's event API answered {status} without event ids: "
                             f"{answer[:300].decode('utf-8', 'replace')}") from None
         return ids
+
+
+class ASGIEndpoint:
+    """An :class:`App` as an ASGI application (made by :meth:`App.asgi`).  A class, not a
+    function, so Starlette's router mounts it as an ASGI app rather than as a handler."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any],
+                       receive: Callable[[], Awaitable[dict[str, Any]]],
+                       send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            part = message.get("body", b"")
+            size += len(part)
+            if size <= MAX_BODY_BYTES:
+                chunks.append(part)
+            elif size > _DRAIN_LIMIT:
+                break
+            if not message.get("more_body", False):
+                break
+        if size > MAX_BODY_BYTES:
+            status, headers, body = self.app.too_large(size, "asgi")
+        else:
+            status, headers, body = await asyncio.to_thread(
+                self.app.handle_http, scope["method"], _asgi_url(scope),
+                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+                b"".join(chunks), framework="asgi")
+        pairs = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                 for k, v in headers.items()]
+        pairs.append((b"content-length", str(len(body)).encode("ascii")))
+        await send({"type": "http.response.start", "status": status, "headers": pairs})
+        await send({"type": "http.response.body", "body": body})
 
 
 def _phrase(status: int) -> str:
