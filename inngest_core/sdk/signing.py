@@ -184,8 +184,6 @@ def _check(payload: bytes, header: str | None, keys: Iterable[str | None], now: 
     if not tried:
         raise SignatureError("no signing key is configured to verify the signature")
     for key in tried:
-        # Every key is tried, whatever the first gave: the time taken says nothing about
-        # which one matched.
         if hmac.compare_digest(_mac(payload, key, timestamp), signature):
             return key
     raise SignatureError(f"the {HEADER_SIGNATURE} does not match the body with the signing "
