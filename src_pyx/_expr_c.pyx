@@ -1550,6 +1550,11 @@ cdef class Index(Node):
                 i = k
                 if 0 <= i < PyList_GET_SIZE(o):
                     return cel_in(<object>PyList_GET_ITEM(o, i))
+        elif t is tuple:
+            if type(k) is int:
+                i = k
+                if 0 <= i < PyTuple_GET_SIZE(o):
+                    return cel_in(<object>PyTuple_GET_ITEM(o, i))
         return LIB_INDEX(o, k)
 
 
@@ -1750,6 +1755,19 @@ cdef dict MACRO_KINDS = {
 cdef dict FAST_KINDS = {"int": int, "string": str}
 
 
+cdef bint all_constant(tuple nodes):
+    for node in nodes:
+        if type(node) is not Const:
+            return False
+    return True
+
+
+cdef Node constant(object value):
+    cdef Const built = Const.__new__(Const)
+    built.value = value
+    return built
+
+
 cdef object literal_value(str kind, object value):
     if kind == "uint":
         return UINT(value)
@@ -1793,13 +1811,22 @@ cdef class Builder:
         if tag == "method":
             return self.method(node[1], node[2], node[3], scope)
         if tag == "list":
+            items = tuple([self.build(e, scope) for e in node[1]])
+            if all_constant(items):
+                # A constant list is a tuple, made once (the runtime never changes a list).
+                return constant(tuple([(<Const>item).value for item in items]))
             built = ListLit.__new__(ListLit)
-            (<ListLit>built).items = tuple([self.build(e, scope) for e in node[1]])
+            (<ListLit>built).items = items
             return built
         if tag == "map":
+            keys = tuple([self.build(k, scope) for k, _ in node[1]])
+            values = tuple([self.build(v, scope) for _, v in node[1]])
+            if all_constant(keys) and all_constant(values):
+                return constant(LIB_MAKE_MAP([((<Const>k).value, (<Const>v).value)
+                                              for k, v in zip(keys, values)]))
             built = MapLit.__new__(MapLit)
-            (<MapLit>built).keys = tuple([self.build(k, scope) for k, _ in node[1]])
-            (<MapLit>built).values = tuple([self.build(v, scope) for _, v in node[1]])
+            (<MapLit>built).keys = keys
+            (<MapLit>built).values = values
             return built
         if tag == "struct":
             built = Failing.__new__(Failing)
@@ -1922,21 +1949,28 @@ cdef class Builder:
         cdef Py_ssize_t n = len(args)
         cdef object fn = function(name, n - 1 if receiver else n, receiver)
         cdef Node built
+        cdef tuple nodes
+        if fn is not None:
+            nodes = tuple([self.build(a, scope) for a in args])
+            if all_constant(nodes):
+                # Every function of the table is pure: timestamp("...") is parsed once.
+                return constant(LIB_CALL(name, tuple([(<Const>a).value for a in nodes]),
+                                         receiver))
         if fn is not None and n == 1:
             built = Call1.__new__(Call1)
-            (<Call1>built).arg = self.build(args[0], scope)
+            (<Call1>built).arg = nodes[0]
             (<Call1>built).fn = fn
             return built
         if fn is not None and n == 2:
             built = Call2.__new__(Call2)
-            (<Call2>built).first = self.build(args[0], scope)
-            (<Call2>built).second = self.build(args[1], scope)
+            (<Call2>built).first = nodes[0]
+            (<Call2>built).second = nodes[1]
             (<Call2>built).fn = fn
             return built
         built = Call.__new__(Call)
         (<Call>built).name = name
         (<Call>built).receiver = receiver
-        (<Call>built).args = tuple([self.build(a, scope) for a in args])
+        (<Call>built).args = nodes if fn is not None else tuple([self.build(a, scope) for a in args])
         return built
 
     cdef Node in_set(self, tuple args, dict scope):
