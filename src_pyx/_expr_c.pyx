@@ -1813,8 +1813,13 @@ cdef class Builder:
         if tag == "list":
             items = tuple([self.build(e, scope) for e in node[1]])
             if all_constant(items):
-                # A constant list is a tuple, made once (the runtime never changes a list).
-                return constant(tuple([(<Const>item).value for item in items]))
+                # A constant list is a tuple, made once (the runtime never changes a list),
+                # or its first error.
+                values = tuple([(<Const>item).value for item in items])
+                for value in values:
+                    if is_error(value):
+                        return constant(value)
+                return constant(values)
             built = ListLit.__new__(ListLit)
             (<ListLit>built).items = items
             return built

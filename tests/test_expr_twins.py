@@ -115,6 +115,10 @@ LITERALS = st.one_of(
     st.sampled_from([b"", b"ab"]).map(lambda v: const("bytes", v)),
     st.booleans().map(lambda v: const("bool", v)),
     st.just(const("null", None)),
+    st.sampled_from(["2024-02-29T23:59:59.5Z", "0001-01-01T00:00:00Z", "bad"]).map(
+        lambda v: ("call", "timestamp", (const("string", v),))),
+    st.sampled_from(["90s", "-1.5h", "0", "x"]).map(
+        lambda v: ("call", "duration", (const("string", v),))),
 )
 
 #: Variables of the random activation and select chains into it.
@@ -152,6 +156,9 @@ def _extend(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
         st.tuples(children, st.sampled_from(["k", "n", "zz"])).map(
             lambda t: ("select", t[0], t[1])),
         st.sampled_from(["k", "n", "missing"]).map(lambda f: ("has", ("ident", "m"), f)),
+        st.tuples(st.sampled_from(["getHours", "getFullYear", "getDayOfWeek", "getSeconds",
+                                   "getMilliseconds"]), children).map(
+            lambda t: ("method", t[0], t[1], ())),
         st.tuples(st.sampled_from(["all", "exists", "exists_one", "filter", "map"]),
                   st.sampled_from([("ident", "xs"), ("ident", "m"), ("ident", "a")]),
                   children).map(lambda t: ("comprehension", t[0], t[1], "x", (t[2],))),
@@ -239,6 +246,9 @@ def test_twins_agree_on_hot_paths(source: str, activation: dict[str, Any]) -> No
     ("int", {}),
     ("google.protobuf.Timestamp", {}),
     ("T{a: 1}", {}),
+    ("![(0).getHours()]", {}),
+    ("{1: (0).getHours()} == {}", {}),
+    ('timestamp("2024-01-01T00:00:00Z") < t', {"t": datetime(2025, 1, 1)}),
 ])
 def test_twins_agree_on_edge_cases(source: str, activation: dict[str, Any]) -> None:
     assert_agree(source, activation)
