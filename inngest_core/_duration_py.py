@@ -59,6 +59,8 @@ _MAX_INT_DIGITS = 19  # 2**63 has 19 digits: a longer significant run always ove
 
 # Each class is disjoint from the next, so the match never backtracks: linear time.
 _NUMBER = re.compile(r"([0-9]*)(?:([.,])([0-9]*))?")
+_SIMPLE_GROUP = "([0-9]{1,15})(ns|us|ms|s|m|h|d|w)"  # "ms" before "m": alternatives in order
+_SIMPLE = re.compile(f"{_SIMPLE_GROUP}(?:{_SIMPLE_GROUP}(?:{_SIMPLE_GROUP})?)?")
 _GO_GROUP = re.compile("([0-9]*)(?:\\.([0-9]*))?([A-Za-z\u00b5\u03bc]+)")
 # Everything up to and including a run of unit letters: the texts of consecutive groups.
 _GROUP_RUN = re.compile("[^A-Za-z\u00b5\u03bc]*[A-Za-z\u00b5\u03bc]+")
@@ -135,6 +137,18 @@ def parse_duration_ns(text: str) -> int:
     """
     if not isinstance(text, str):
         raise TypeError(f"duration must be str, not {type(text).__name__}")
+    simple = _SIMPLE.fullmatch(text)
+    if simple is not None:
+        # The common shape ("1h30m"): whole numbers, up to three groups, no sign; at most
+        # 3 * 10**15 * 1w fits no int64, so the sum is range-checked like any other.
+        a, unit_a, b, unit_b, c, unit_c = simple.groups()
+        total = int(a) * _UNITS[unit_a]
+        if b is not None:
+            total += int(b) * _UNITS[unit_b]
+            if c is not None:
+                total += int(c) * _UNITS[unit_c]
+        if total < _INT64_MAGNITUDE:
+            return total
     n = len(text)
     if n == 0:
         raise duration_error("empty", text, 0)
@@ -303,7 +317,7 @@ def parse_duration(text: str) -> timedelta:
     """
     ns = parse_duration_ns(text)
     micros = -(-ns // 1000) if ns < 0 else ns // 1000  # toward zero; // alone floors negatives
-    return timedelta(microseconds=micros)
+    return timedelta(0, 0, micros)
 
 
 def format_duration(value: timedelta | int) -> str:
