@@ -1781,6 +1781,7 @@ cdef class Builder:
     cdef Py_ssize_t depth
     cdef bint loops
     cdef bint dotted
+    cdef set names      # every variable name an Ident looks up
 
     cdef Node build(self, tuple node, dict scope):
         cdef str tag = node[0]
@@ -1867,6 +1868,9 @@ cdef class Builder:
             return built
         built = Ident.__new__(Ident)
         (<Ident>built).name = name[1:] if name.startswith(".") else name
+        if self.names is None:
+            self.names = set()
+        self.names.add((<Ident>built).name)
         (<Ident>built).missing = missing_name((<Ident>built).name)
         return built
 
@@ -2062,6 +2066,7 @@ cdef class Program:
     cdef Py_ssize_t slots
     cdef bint loops
     cdef Py_ssize_t max_steps
+    cdef tuple names            # the variables an Ident reads
     cdef tuple dotted_names     # dotted names a select chain could mean
     cdef Node dotted_root       # the tree resolving them, compiled when first needed
     cdef object fallback        # the Python twin's program, for trees too deep for the C stack
@@ -2106,7 +2111,7 @@ cdef class Program:
         if type(activation) is dict:
             act = <dict>activation
         else:
-            act = as_dict(activation)
+            act = self.as_dict(activation)
         if self.dotted_names and binds_dotted(act, self.dotted_names):
             root = self.dotted()
         if self.loops:
@@ -2115,6 +2120,23 @@ cdef class Program:
             sc.steps = 0
             sc.max_steps = self.max_steps
         return root.eval(act, sc)
+
+    cdef dict as_dict(self, object activation):
+        """The entries of a mapping that is not a plain dict that this program can read,
+        each read with ``activation[name]`` as the Python twin reads it (a ``defaultdict``
+        answers its default)."""
+        if not isinstance(activation, _Mapping):
+            raise TypeError(f"activation must be a mapping, not {type(activation).__name__}")
+        cdef dict act = {}
+        for name in self.names:
+            try:
+                act[name] = activation[name]
+            except KeyError:
+                pass
+        for name in self.dotted_names:
+            if name in activation:
+                act[name] = activation[name]
+        return act
 
     cdef Node dotted(self):
         # A benign race: two threads may both compile it; either tree is the same.
@@ -2221,12 +2243,6 @@ cdef tuple free_names(tuple node):
     return frozenset(free), tuple(sorted([n for n in dotted if "." in n]))
 
 
-cdef dict as_dict(object activation):
-    if isinstance(activation, _Mapping):
-        return dict(activation)
-    raise TypeError(f"activation must be a mapping, not {type(activation).__name__}")
-
-
 #: Trees higher than this (possible only with a raised ``max_depth``, or by substituting
 #: deeply nested data) are evaluated by the Python twin, whose recursion does not use the C
 #: stack: compiling and evaluating here recurse once per level, in C.
@@ -2287,6 +2303,7 @@ cdef int setup(Program program, str source, tuple tree, Py_ssize_t max_steps,
     free, dotted = free_names(tree)
     program.variables = free
     program.dotted_names = dotted
+    program.names = tuple(builder.names) if builder.names is not None else ()
     program.slots = builder.slots
     program.loops = builder.loops
     program.max_steps = max_steps

@@ -11,8 +11,9 @@ from __future__ import annotations
 import importlib
 import math
 import threading
+from collections import OrderedDict, defaultdict
 from datetime import datetime, timedelta, timezone
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 import pytest
@@ -252,6 +253,19 @@ def test_twins_agree_on_hot_paths(source: str, activation: dict[str, Any]) -> No
 ])
 def test_twins_agree_on_edge_cases(source: str, activation: dict[str, Any]) -> None:
     assert_agree(source, activation)
+
+
+@pytest.mark.parametrize("source, activation", [
+    ("x + 1", defaultdict(lambda: 5)),
+    ("int", defaultdict(int)),
+    ("[1].all(x, x == y)", defaultdict(lambda: 1)),
+    ("a.b.c", OrderedDict({"a.b": {"c": 1}})),
+    ("a.b.c", MappingProxyType({"a": {"b": {"c": 7}}})),
+    ("a.b", MappingProxyType({})),
+])
+def test_twins_read_any_mapping_alike(source: str, activation: Any) -> None:
+    got = [outcome(twin, source, activation) for twin in (c, py)]
+    assert got[0] == got[1]
 
 
 def test_comprehension_steps_limit_is_the_same() -> None:
