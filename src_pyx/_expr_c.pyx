@@ -2073,7 +2073,9 @@ cdef class Program:
 
     def __init__(self, str source, tuple ast, max_comprehension_steps=1_000_000,
                  max_depth=250):
-        """A program for an already parsed tree (``compile_program`` parses and builds)."""
+        """A program for an already parsed tree (``compile_program`` parses and builds).
+        ``max_depth`` is taken for the Python twin's signature: here the tree's own height
+        decides whether it is too high for C recursion."""
         if self.source is not None:
             raise AttributeError("Program is immutable")
         setup(self, source, ast, max_comprehension_steps, tree_height(ast))
