@@ -941,6 +941,8 @@ def _logical_and(left: _Compiled, right: _Compiled) -> _Compiled:
             return False
         if type(a) is CelError:
             return a
+        if type(b) is CelError:  # a non-bool beside an error: the error, as cel-go reports
+            return b
         return no_overload("_&&_", a, b)
 
     return _Compiled(logical_and)
@@ -964,6 +966,8 @@ def _logical_or(left: _Compiled, right: _Compiled) -> _Compiled:
             return True
         if type(a) is CelError:
             return a
+        if type(b) is CelError:  # a non-bool beside an error: the error, as cel-go reports
+            return b
         return no_overload("_||_", a, b)
 
     return _Compiled(logical_or)
