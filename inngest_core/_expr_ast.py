@@ -43,3 +43,31 @@ OPERATORS = frozenset(
     }
 )
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+
+#: The deepest tree either twin compiles and evaluates, whatever ``max_depth`` a caller asks
+#: for: both recurse once per level (the compiled twin on the C stack), and past this a raised
+#: limit could exhaust the stack.  A deeper expression is an ``ExpressionLimitError``.
+MAX_NESTING = 1000
+
+
+def height(node: Node) -> int:
+    """The height of a tree, without recursion.
+
+    >>> height(("call", "_+_", (("ident", "a"), ("const", "int", 1))))
+    2
+    """
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(node, 1)]
+    while stack:
+        item, level = stack.pop()
+        if type(item) is tuple and item and type(item[0]) is str and item[0] in _KINDS:
+            deepest = max(deepest, level)
+            level += 1
+        for child in item if type(item) is tuple else ():
+            if type(child) is tuple:
+                stack.append((child, level))
+    return deepest
+
+
+_KINDS = frozenset({"const", "ident", "select", "has", "call", "method", "list", "map",
+                    "struct", "comprehension"})

@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import math
 import re as _re
+import sys
+import threading
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
@@ -46,6 +48,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import re2
+
+from ._expr_ast import MAX_NESTING
 
 from .duration import parse_duration_ns
 from .errors import EVALUATION_MESSAGES, DurationError, EvaluationError
@@ -1267,3 +1271,40 @@ def call(name: str, args: tuple[Value, ...], receiver: bool = False) -> Value:
 
 __all__ += ["Value", "Function", "no_overload", "format_value", "format_double",
             "format_timestamp", "format_duration", "parse_timestamp", "parse_duration"]
+
+
+_room_lock = threading.Lock()
+_room_users = 0
+_room_saved = 0
+
+
+class recursion_room:
+    """Compiling and evaluating recurse once per level of the tree, in Python frames only
+    (Python 3.11+ runs those without the C stack; no closure reaches its children through C
+    code such as a generator): past the default depth, raise the interpreter's recursion limit
+    for as long as some thread needs it, then put it back."""
+
+    __slots__ = ("needed",)
+
+    def __init__(self, max_depth: int) -> None:
+        self.needed = 4 * min(max_depth, MAX_NESTING) + 1000 if max_depth > 250 else 0
+
+    def __enter__(self) -> None:
+        global _room_users, _room_saved
+        if not self.needed:
+            return
+        with _room_lock:
+            if _room_users == 0:
+                _room_saved = sys.getrecursionlimit()
+            _room_users += 1
+            if sys.getrecursionlimit() < self.needed:
+                sys.setrecursionlimit(self.needed)
+
+    def __exit__(self, *exc: object) -> None:
+        global _room_users
+        if not self.needed:
+            return
+        with _room_lock:
+            _room_users -= 1
+            if _room_users == 0:
+                sys.setrecursionlimit(_room_saved)

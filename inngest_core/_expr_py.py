@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import operator
 import re
-import sys
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,7 +24,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import _expr_lib as lib
-from ._expr_ast import Node
+from ._expr_ast import MAX_NESTING, Node, height
 from ._expr_lib import CelError, UInt
 from .errors import (
     EvaluationError,
@@ -1410,6 +1409,8 @@ class Program:
 
     def __init__(self, source: str, ast: Node, max_comprehension_steps: int = 1_000_000,
                  max_depth: int = 250) -> None:
+        if max_depth > 250 and height(ast) > MAX_NESTING:  # deeper can only come from here
+            raise depth_limit_error(MAX_NESTING)
         free: set[str] = set()
         dotted: set[str] = set()
         _free_names(ast, frozenset(), free, dotted)
@@ -1475,7 +1476,7 @@ class Program:
             act.outer = activation
             act.budget = [self._max_steps]
         if self._max_depth > 250:
-            with _recursion(self._max_depth):
+            with lib.recursion_room(self._max_depth):
                 result = run(act)
                 return result if type(result) in _RESULT_SCALARS else lib.to_python(result)
         result = run(act)
@@ -1505,13 +1506,16 @@ class Program:
         from ._expr_subst import substitute, unparse
 
         ast = substitute(self.ast, bindings)
-        with _recursion(self._max_depth):
-            return Program(unparse(ast), ast, self._max_steps, self._max_depth)
+        deepest = max(self._max_depth, height(ast))  # substituted data can nest deeply
+        if deepest > MAX_NESTING:
+            raise depth_limit_error(MAX_NESTING)
+        with lib.recursion_room(deepest):
+            return Program(unparse(ast), ast, self._max_steps, deepest)
 
     def _dotted(self) -> Closure:
         cache: list[Closure] = self._dotted_run
         if not cache:
-            with _recursion(self._max_depth):
+            with lib.recursion_room(self._max_depth):
                 compiler = _Compiler(self._max_steps, True, self._scoped)
                 compiled = compiler.compile(self.ast, frozenset())
             cache.append(compiled.run)
@@ -1533,43 +1537,10 @@ def compile_program(
     >>> compile_program('"pro" in plans && size(plans) > 1').evaluate({"plans": ["pro", "free"]})
     True
     """
+    # Parsing never recurses, but compiling and evaluating do: at most MAX_NESTING levels.
+    max_depth = min(max_depth, MAX_NESTING)
     ast = parse(source, max_source_length=max_source_length, max_depth=max_depth)
-    with _recursion(max_depth):
+    with lib.recursion_room(max_depth):
         return Program(source, ast, max_comprehension_steps, max_depth)
 
 
-_recursion_lock = threading.Lock()
-_recursion_users = 0
-_recursion_saved = 0
-
-
-class _recursion:
-    """Compiling and evaluating recurse once per level of the tree, in Python frames only
-    (Python 3.11+ runs those without the C stack; no closure reaches its children through C
-    code such as a generator): past the default depth, raise the interpreter's recursion limit
-    for as long as some thread needs it, then put it back."""
-
-    __slots__ = ("needed",)
-
-    def __init__(self, max_depth: int) -> None:
-        self.needed = 4 * max_depth + 1000 if max_depth > 250 else 0
-
-    def __enter__(self) -> None:
-        global _recursion_users, _recursion_saved
-        if not self.needed:
-            return
-        with _recursion_lock:
-            if _recursion_users == 0:
-                _recursion_saved = sys.getrecursionlimit()
-            _recursion_users += 1
-            if sys.getrecursionlimit() < self.needed:
-                sys.setrecursionlimit(self.needed)
-
-    def __exit__(self, *exc: object) -> None:
-        global _recursion_users
-        if not self.needed:
-            return
-        with _recursion_lock:
-            _recursion_users -= 1
-            if _recursion_users == 0:
-                sys.setrecursionlimit(_recursion_saved)

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ._expr_ast import Node
-from .errors import EvaluationError
+from ._expr_ast import MAX_NESTING, Node
+from .errors import EvaluationError, depth_limit_error
 
 __all__ = ["literal", "select_path", "substitute", "unparse"]
 
@@ -404,7 +404,10 @@ def substitute(node: Node, bindings: Mapping[str, Any]) -> Node:
     >>> unparse(substitute(tree, {"event": {"a": 5}}))
     'false'
     """
-    return _substitute(node, bindings, frozenset())
+    try:
+        return _substitute(node, bindings, frozenset())
+    except RecursionError:  # bound data nested past what any program may hold
+        raise depth_limit_error(MAX_NESTING) from None
 
 
 def _substitute(node: Node, bindings: Mapping[str, Any], shadowed: frozenset[str]) -> Node:

@@ -1064,6 +1064,7 @@ from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
 from collections.abc import Mapping as _Mapping
 
 from inngest_core.errors import EvaluationError, comprehension_limit_error
+from inngest_core._expr_ast import MAX_NESTING
 
 cdef extern from "Python.h":
     const Py_ssize_t PY_SSIZE_T_MAX
@@ -1103,11 +1104,13 @@ cdef object LIB_ITERATE = None
 cdef object LIB_MAKE_MAP = None
 cdef dict FUNCTIONS = None
 cdef dict TYPES = None
+cdef object RECURSION_ROOM = None
 
 
 cdef int bind() except -1:
     global BOUND, ERROR, UINT, TO_CEL, TO_PYTHON, LIB_ERROR, NO_OVERLOAD, LIB_CALL, LIB_SELECT
     global LIB_HAS, LIB_INDEX, LIB_CONTAINS, LIB_ITERATE, LIB_MAKE_MAP, FUNCTIONS, TYPES
+    global RECURSION_ROOM
     if BOUND:
         return 0
     from inngest_core import _expr_lib as lib
@@ -1126,6 +1129,7 @@ cdef int bind() except -1:
     LIB_MAKE_MAP = lib.make_map
     FUNCTIONS = lib.FUNCTIONS
     TYPES = lib.TYPES
+    RECURSION_ROOM = lib.recursion_room
     BOUND = True
     return 0
 
@@ -2069,13 +2073,13 @@ cdef class Program:
     cdef tuple names            # the variables an Ident reads
     cdef tuple dotted_names     # dotted names a select chain could mean
     cdef Node dotted_root       # the tree resolving them, compiled when first needed
-    cdef object fallback        # the Python twin's program, for trees too deep for the C stack
+    cdef Py_ssize_t deep        # the tree's height bound when past the default depth, else 0
 
     def __init__(self, str source, tuple ast, max_comprehension_steps=1_000_000,
                  max_depth=250):
         """A program for an already parsed tree (``compile_program`` parses and builds).
         ``max_depth`` is taken for the Python twin's signature: here the tree's own height
-        decides whether it is too high for C recursion."""
+        is held to ``MAX_NESTING``, the most C recursion is trusted with."""
         if self.source is not None:
             raise AttributeError("Program is immutable")
         setup(self, source, ast, max_comprehension_steps, tree_height(ast))
@@ -2083,8 +2087,12 @@ cdef class Program:
     def evaluate(self, activation):
         """The value of the expression for ``activation`` (a mapping of variable names to
         Python values); raises ``EvaluationError`` when evaluation fails."""
-        if self.fallback is not None:
-            return self.fallback.evaluate(activation)
+        if self.deep:  # evaluating (and converting back) recurse once per level
+            with RECURSION_ROOM(self.deep):
+                return self.result(activation)
+        return self.result(activation)
+
+    cdef object result(self, object activation):
         cdef object v = self.run(activation)
         cdef type t = type(v)
         if t is bool or t is str or t is int or t is float or v is None:
@@ -2096,12 +2104,10 @@ cdef class Program:
     def matches(self, activation):
         """True when the expression evaluates to exactly ``true`` for ``activation``; any
         other value, or an evaluation error, is False (a limit still raises)."""
-        if self.fallback is not None:
-            try:
-                return self.fallback.evaluate(activation) is True
-            except EvaluationError:
-                return False
         try:
+            if self.deep:
+                with RECURSION_ROOM(self.deep):
+                    return self.run(activation) is True
             return self.run(activation) is True
         except EvaluationError:  # a value the activation holds that CEL cannot
             return False
@@ -2156,9 +2162,15 @@ cdef class Program:
         >>> compile_program("event.id == async.id").substitute({"event": {"id": "x"}})
         Program('"x" == async.id')
         """
+        bind()
         module = subst_module()
         tree = module.substitute(self.ast, bindings)
-        return make_program(module.unparse(tree), tree, self.max_steps, tree_height(tree))
+        cdef Py_ssize_t height = tree_height(tree)  # substituted data can nest deeply
+        if height > MAX_NESTING:
+            raise depth_limit_error(MAX_NESTING)
+        with RECURSION_ROOM(height):  # unparse recurses in Python, once per level
+            source = module.unparse(tree)
+        return make_program(source, tree, self.max_steps, height)
 
     def __str__(self):
         return self.source
@@ -2245,10 +2257,6 @@ cdef tuple free_names(tuple node):
     return frozenset(free), tuple(sorted([n for n in dotted if "." in n]))
 
 
-#: Trees higher than this (possible only with a raised ``max_depth``, or by substituting
-#: deeply nested data) are evaluated by the Python twin, whose recursion does not use the C
-#: stack: compiling and evaluating here recurse once per level, in C.
-cdef Py_ssize_t SAFE_HEIGHT = 1000
 
 
 cdef Py_ssize_t tree_height(tuple node) except -1:
@@ -2292,14 +2300,11 @@ cdef Program make_program(str source, tuple tree, Py_ssize_t max_steps, Py_ssize
 cdef int setup(Program program, str source, tuple tree, Py_ssize_t max_steps,
                Py_ssize_t height) except -1:
     bind()
+    if height > MAX_NESTING:  # a raised max_depth, or deeply nested substituted data
+        raise depth_limit_error(MAX_NESTING)
     cdef Builder builder = Builder.__new__(Builder)
-    if height > SAFE_HEIGHT:
-        from inngest_core import _expr_py
-        with _expr_py._recursion(height):
-            program.fallback = _expr_py.Program(source, tree, max_steps, height)
-        program.root = None
-    else:
-        program.root = builder.build(tree, {})
+    program.root = builder.build(tree, {})
+    program.deep = height if height > 250 else 0
     program.source = source
     program.ast = tree
     free, dotted = free_names(tree)
@@ -2320,7 +2325,7 @@ def compile_program(source, *, max_source_length=100_000, max_depth=250,
     >>> compile_program("size(xs) > 1").evaluate({"xs": [1, 2]})
     True
     """
-    tree = parse(source, max_source_length=max_source_length, max_depth=max_depth)
-    # The parser bounds the height by max_depth: only a raised limit needs measuring.
-    height = tree_height(tree) if max_depth > SAFE_HEIGHT else 0
-    return make_program(source, tree, max_comprehension_steps, height)
+    # Parsing never recurses, but compiling and evaluating do: at most MAX_NESTING levels.
+    cdef Py_ssize_t bound = min(max_depth, MAX_NESTING)
+    tree = parse(source, max_source_length=max_source_length, max_depth=bound)
+    return make_program(source, tree, max_comprehension_steps, bound)

@@ -408,8 +408,12 @@ def test_deep_programs_evaluate(twin: ModuleType) -> None:
     assert run(twin, "(" * 249 + "1" + ")" * 249) == 1
     assert run(twin, "+".join(["1"] * 250)) == 250
     assert run(twin, "!" * 248 + "true") is True
-    deep = twin.compile_program("+".join(["1"] * 3000), max_depth=5000)
-    assert deep.evaluate({}) == 3000
+    deep = twin.compile_program("+".join(["1"] * 1000), max_depth=5000)
+    assert deep.evaluate({}) == 1000
+    # However high max_depth is raised, past MAX_NESTING levels is a clean limit error.
+    with pytest.raises(ExpressionLimitError,
+                       match="^expression nests deeper than the limit of 1000$"):
+        twin.compile_program("+".join(["1"] * 1001), max_depth=5000)
 
 
 @pytest.mark.parametrize("raised", [False, True], ids=["default", "raised"])

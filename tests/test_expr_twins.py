@@ -382,17 +382,43 @@ def test_long_chains_and_deep_nesting_are_clean() -> None:
 
 
 @pytest.mark.parametrize("source, value", [
-    ("+".join(["1"] * 5000), 5000),
-    ("-" * 5001 + "1", -1),
-    ("[" * 3000 + "]" * 3000 + " == " + "[" * 3000 + "]" * 3000, True),
-    ("!" * 4000 + "true", True),
+    ("+".join(["1"] * 1000), 1000),
+    ("-" * 999 + "1", -1),
+    ("[" * 999 + "]" * 999 + " == " + "[" * 998 + "]" * 998, False),
+    ("!" * 998 + "true", True),
 ])
-def test_trees_deeper_than_the_c_stack_allows_are_evaluated_safely(source: str, value: Any) -> None:
-    """With a raised ``max_depth`` a tree may be too high for C recursion: the compiled twin
-    hands it to the Python twin (same answers) instead of risking the C stack."""
-    program = c.compile_program(source, max_source_length=10**6, max_depth=10**6)
-    assert program.evaluate({}) == value
-    assert program.matches({}) is (value is True)
+def test_raised_depth_evaluates_up_to_max_nesting(source: str, value: Any) -> None:
+    for twin in (c, py):
+        program = twin.compile_program(source, max_source_length=10**6, max_depth=10**6)
+        assert program.evaluate({}) == value
+        assert program.matches({}) is (value is True)
+
+
+@pytest.mark.parametrize("source", [
+    "+".join(["1"] * 5000),
+    "-" * 5001 + "1",
+    "[" * 3000 + "]" * 3000,
+    "!" * 4000 + "true",
+    "(" * 100_000 + "1" + ")" * 100_000,
+])
+def test_past_max_nesting_is_a_clean_limit_error(source: str) -> None:
+    """However high ``max_depth`` is raised, trees past MAX_NESTING levels are refused:
+    compiling and evaluating recurse once per level, and the C stack is finite."""
+    for twin in (c, py):
+        with pytest.raises(ExpressionLimitError,
+                           match="^expression nests deeper than the limit of 1000$"):
+            twin.compile_program(source, max_source_length=10**6, max_depth=10**9)
+
+
+def test_deeply_nested_substituted_data_is_a_clean_limit_error() -> None:
+    deep: Any = 1
+    for _ in range(5000):
+        deep = [deep]
+    for twin in (c, py):
+        program = twin.compile_program("async.x == event.x")
+        with pytest.raises(ExpressionLimitError,
+                           match="^expression nests deeper than the limit of 1000$"):
+            program.substitute({"event": {"x": deep}})
 
 
 @pytest.mark.parametrize("source", ["0 && nope", "0 || nope", '"a" && (1 / 0 == 1)'])
