@@ -62,8 +62,12 @@ def value_key(value: Any) -> Hashable | None:
     never be equal to a primitive literal (NaN, lists, maps, other types).
 
     Python already compares ``int`` and ``float`` by exact value with equal hashes, which is
-    CEL's numeric equality; ``bool`` is tagged apart because CEL's ``true != 1``.
+    CEL's numeric equality; ``bool`` is tagged apart because CEL's ``true != 1``.  A string is
+    its own key (no other key is a ``str``): most stored waits compare one, and a tag would
+    cost a tuple per wait.
     """
+    if type(value) is str:
+        return value
     if value is None:
         return ("z",)
     if isinstance(value, bool):
@@ -73,7 +77,7 @@ def value_key(value: Any) -> Hashable | None:
     if isinstance(value, float):
         return None if math.isnan(value) else ("n", value)
     if isinstance(value, str):
-        return ("s", value)
+        return str(value)
     if isinstance(value, bytes):
         return ("y", value)
     return None
@@ -156,9 +160,9 @@ def decompose(ast: Node) -> list[tuple[tuple[Any, ...], ...]]:
 
     >>> from inngest_core._expr_py import parse
     >>> decompose(parse('async.a == "x" && async.n > 3 || f(async.b)'))
-    [(('eq', ('a',), (('s', 'x'),)), ('range', ('n',), '_>_', 3)), ()]
+    [(('eq', ('a',), ('x',)), ('range', ('n',), '_>_', 3)), ()]
     >>> decompose(parse('async.plan in ["pro", "team"] || 5 <= async.n'))
-    [(('eq', ('plan',), (('s', 'pro'), ('s', 'team'))),), (('range', ('n',), '_>=_', 5),)]
+    [(('eq', ('plan',), ('pro', 'team')),), (('range', ('n',), '_>=_', 5),)]
     """
     if ast == ("const", "bool", False):
         return []

@@ -2064,7 +2064,6 @@ cdef class Program:
     Program("a.b == 'x'")
     """
     cdef readonly str source
-    cdef readonly tuple ast
     cdef readonly frozenset variables
     cdef Node root
     cdef Py_ssize_t slots
@@ -2174,6 +2173,13 @@ cdef class Program:
 
     def __str__(self):
         return self.source
+
+    @property
+    def ast(self):
+        """The syntax tree, read again from ``source`` when asked for: a server may hold a
+        million programs, and keeping each tree would double their memory for what parsing
+        gives back in about a microsecond."""
+        return parse(self.source, max_source_length=len(self.source), max_depth=UNBOUNDED)
 
     def __repr__(self):
         return f"Program({self.source!r})"
@@ -2297,6 +2303,18 @@ cdef Program make_program(str source, tuple tree, Py_ssize_t max_steps, Py_ssize
     return program
 
 
+#: Parsing keeps an explicit stack, so re-reading a program's own source needs no depth bound.
+cdef Py_ssize_t UNBOUNDED = 1 << 62
+#: One object per distinct variable set and name tuple: most stored programs share them.
+cdef dict SHARED = {}
+
+
+cdef object shared(object value):
+    if len(SHARED) >= 65536:  # distinct sets are few; a flood of them is not kept
+        return value
+    return SHARED.setdefault(value, value)
+
+
 cdef int setup(Program program, str source, tuple tree, Py_ssize_t max_steps,
                Py_ssize_t height) except -1:
     bind()
@@ -2306,11 +2324,10 @@ cdef int setup(Program program, str source, tuple tree, Py_ssize_t max_steps,
     program.root = builder.build(tree, {})
     program.deep = height if height > 250 else 0
     program.source = source
-    program.ast = tree
     free, dotted = free_names(tree)
-    program.variables = free
+    program.variables = shared(free)
     program.dotted_names = dotted
-    program.names = tuple(builder.names) if builder.names is not None else ()
+    program.names = shared(tuple(builder.names)) if builder.names is not None else ()
     program.slots = builder.slots
     program.loops = builder.loops
     program.max_steps = max_steps

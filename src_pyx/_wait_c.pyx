@@ -53,7 +53,7 @@ cdef inline object key_of(object value):
     """``value_key`` of the Python twin, inlined for the common types."""
     cdef type t = type(value)
     if t is str:
-        return ("s", value)
+        return value
     if t is int:
         return ("n", value)
     if value is None:
@@ -97,15 +97,27 @@ cdef class _Ranges:
             out.add((<tuple>self.le[i])[2])
 
 
+cdef object _NO_FILING = object()
+
+
 cdef class _Entry:
+    """A stored key's program and filings: the first filing held bare (most waits have just
+    one, and a one-element tuple per wait adds up), the others in ``rest``."""
     cdef readonly Py_ssize_t seq
     cdef readonly object program
-    cdef readonly tuple filings
+    cdef object first
+    cdef tuple rest
 
-    def __cinit__(self, Py_ssize_t seq, object program, tuple filings):
+    def __cinit__(self, Py_ssize_t seq, object program, list filings):
         self.seq = seq
         self.program = program
-        self.filings = filings
+        self.first = filings[0] if filings else _NO_FILING
+        self.rest = tuple(filings[1:]) if len(filings) > 1 else ()
+
+    cdef list filings(self):
+        if self.first is _NO_FILING:
+            return []
+        return [self.first, *self.rest]
 
 
 cdef class ExpressionIndex:
@@ -161,7 +173,7 @@ cdef class ExpressionIndex:
                 if filing not in filings:
                     filings.append(filing)
             self._seq += 1
-            self._entries[key] = _Entry(self._seq, program, tuple(filings))
+            self._entries[key] = _Entry(self._seq, program, filings)
             for filing in filings:
                 self._file(key, self._seq, filing)
 
@@ -232,7 +244,7 @@ cdef class ExpressionIndex:
         cdef dict table
         cdef list entries
         cdef _Many many
-        for filing in entry.filings:
+        for filing in entry.filings():
             if filing is None:
                 self._always.pop(key, None)
             elif filing[0] == "eq":
