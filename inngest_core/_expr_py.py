@@ -1475,14 +1475,17 @@ class Program:
             act = _Scope()
             act.outer = activation
             act.budget = [self._max_steps]
-        if self._max_depth > 250:
-            with lib.recursion_room(self._max_depth):
-                result = run(act)
-                return result if type(result) in _RESULT_SCALARS else lib.to_python(result)
-        result = run(act)
-        if type(result) in _RESULT_SCALARS:
-            return result
-        return lib.to_python(result)
+        try:
+            if self._max_depth > 250:
+                with lib.recursion_room(self._max_depth):
+                    result = run(act)
+                    return result if type(result) in _RESULT_SCALARS else lib.to_python(result)
+            result = run(act)
+            if type(result) in _RESULT_SCALARS:
+                return result
+            return lib.to_python(result)
+        except RecursionError:  # data, not source, nested past the interpreter's limit
+            raise lib.error("value_too_deep").exception() from None
 
     def matches(self, activation: Mapping[str, object]) -> bool:
         """Does the expression evaluate to exactly ``true``?  Any other value, or an

@@ -331,6 +331,7 @@ EVALUATION_MESSAGES: dict[str, str] = {
     "unbound_function": "unbound function: {function}",
     "undeclared": "undeclared reference to '{name}'",
     "no_such_key": "no such key: {key}",
+    "value_too_deep": "a value nests too deeply to evaluate (recursion limit reached)",
     "no_field_selection": "type '{type}' does not support field selection",
     "index_out_of_range": "index out of range: {index} (size {size})",
     "invalid_index": "invalid list index: {index}",

@@ -2086,10 +2086,13 @@ cdef class Program:
     def evaluate(self, activation):
         """The value of the expression for ``activation`` (a mapping of variable names to
         Python values); raises ``EvaluationError`` when evaluation fails."""
-        if self.deep:  # evaluating (and converting back) recurse once per level
-            with RECURSION_ROOM(self.deep):
-                return self.result(activation)
-        return self.result(activation)
+        try:
+            if self.deep:  # evaluating (and converting back) recurse once per level
+                with RECURSION_ROOM(self.deep):
+                    return self.result(activation)
+            return self.result(activation)
+        except RecursionError:  # data, not source, nested past the interpreter's limit
+            raise LIB_ERROR("value_too_deep").exception() from None
 
     cdef object result(self, object activation):
         cdef object v = self.run(activation)
@@ -2108,7 +2111,7 @@ cdef class Program:
                 with RECURSION_ROOM(self.deep):
                     return self.run(activation) is True
             return self.run(activation) is True
-        except EvaluationError:  # a value the activation holds that CEL cannot
+        except (EvaluationError, RecursionError):  # a value CEL cannot take, or too deep
             return False
 
     cdef object run(self, object activation):

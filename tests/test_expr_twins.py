@@ -428,3 +428,16 @@ def test_non_bool_beside_an_error_reports_the_error(source: str) -> None:
             twin.compile_program(source).evaluate({})
         assert "CelError" not in str(info.value)
         assert str(info.value) in ("undeclared reference to 'nope'", "division by zero")
+
+
+@pytest.mark.parametrize("source", ["x", "x == x", "[x]"])
+def test_deeply_nested_data_is_an_evaluation_error(source: str) -> None:
+    deep: Any = 1
+    for _ in range(100_000):
+        deep = [deep]
+    for twin in (c, py):
+        program = twin.compile_program(source)
+        with pytest.raises(EvaluationError, match="^a value nests too deeply to evaluate"):
+            program.evaluate({"x": deep})
+        assert program.matches({"x": deep}) is False
+        assert program.evaluate({"x": [[1]]}) is not None  # the interpreter is fine after
