@@ -125,6 +125,14 @@ def _lower(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, 
     return {str(k).lower(): str(v) for k, v in items}
 
 
+
+class _Refusal(Exception):
+    """An answer that ends a request early (bad JSON, bad signature)."""
+
+    def __init__(self, answer: tuple[int, Headers, bytes]) -> None:
+        super().__init__(answer[0])
+        self.answer = answer
+
 class App:
     """An app of ``functions`` named ``app_id``, servable to Inngest.
 
@@ -268,6 +276,22 @@ class App:
         return signing.verify_request(body, headers.get("x-inngest-signature"),
                                       (self.signing_key, self.signing_key_fallback))
 
+    def _read_signed(self, body: bytes, headers: Mapping[str, str], framework: str,
+                     context: str) -> tuple[Any, str | None]:
+        """The JSON body and the key that signed it (``None`` in dev mode); a 400 for bad
+        JSON or a 401 for a bad signature is raised as :class:`_Refusal`."""
+        try:
+            request = strict_json(body)
+        except ValueError as exc:
+            raise _Refusal(self._error(400, "RequestError",
+                                       f"the body is not valid JSON: {exc}", framework)) from None
+        if self.dev:
+            return request, None
+        try:
+            return request, self._verify(request, headers)
+        except signing.SignatureError as exc:
+            raise _Refusal(self._error(401, "Unauthorized", f"{context}{exc}", framework)) from None
+
     # ------------------------------------------------------------------ the endpoint
 
     def handle_http(self, method: str, url: str,
@@ -314,16 +338,9 @@ class App:
                     return self._error(401, "Unauthorized", str(exc), framework)
             return self._answer(200, {}, framework, key=key)
         try:
-            request = strict_json(body)
-        except ValueError as exc:
-            return self._error(400, "RequestError", f"the body is not valid JSON: {exc}",
-                               framework)
-        key = None
-        if not self.dev:
-            try:
-                key = self._verify(request, headers)
-            except signing.SignatureError as exc:
-                return self._error(401, "Unauthorized", str(exc), framework)
+            request, key = self._read_signed(body, headers, framework, "")
+        except _Refusal as refusal:
+            return refusal.answer
         fn_ids = query.get("fnId") or []
         if len(fn_ids) != 1 or not fn_ids[0]:
             return self._error(400, "RequestError",
@@ -349,16 +366,9 @@ class App:
     def _in_band(self, headers: Mapping[str, str], body: bytes,
                  framework: str) -> tuple[int, Headers, bytes]:
         try:
-            request = strict_json(body)
-        except ValueError as exc:
-            return self._error(400, "RequestError", f"the body is not valid JSON: {exc}",
-                               framework)
-        key = None
-        if not self.dev:
-            try:
-                key = self._verify(request, headers)
-            except signing.SignatureError as exc:
-                return self._error(401, "Unauthorized", f"in-band sync: {exc}", framework)
+            request, key = self._read_signed(body, headers, framework, "in-band sync: ")
+        except _Refusal as refusal:
+            return refusal.answer
         if not isinstance(request, dict) or not isinstance(request.get("url"), str):
             return self._error(400, "RequestError",
                                'an in-band sync body is {"url": <the endpoint URL>}', framework)
