@@ -1266,6 +1266,48 @@ cdef class Select(Node):
         return LIB_SELECT(o, self.field)
 
 
+cdef class Path(Node):
+    """``name.f1.f2...``: a variable's lookup and the selections after it in one node (the
+    same steps as Ident then Select nodes).  The field names and their "no such key" errors
+    are shared by every program selecting the same path, so a stored program stays small."""
+    cdef str name
+    cdef object missing         # the variable's value when the activation does not bind it
+    cdef tuple fields
+    cdef tuple missing_keys     # missing_keys[i]: the error when fields[i] is absent
+
+    @staticmethod
+    cdef Path extend(Node operand, str field):
+        cdef Path built = Path.__new__(Path)
+        cdef tuple fields
+        if type(operand) is Ident:
+            built.name = (<Ident>operand).name
+            built.missing = (<Ident>operand).missing
+            fields = (field,)
+        else:
+            built.name = (<Path>operand).name
+            built.missing = (<Path>operand).missing
+            fields = (<Path>operand).fields + (field,)
+        built.fields = shared(fields)
+        built.missing_keys = shared(tuple([no_such_key(f) for f in fields]))
+        return built
+
+    cdef object eval(self, dict act, Scope sc):
+        cdef PyObject* p = PyDict_GetItemWithError(act, self.name)
+        cdef object o = self.missing if p is NULL else cel_in(<object>p)
+        cdef Py_ssize_t i
+        cdef str field
+        for i in range(PyTuple_GET_SIZE(self.fields)):
+            field = <str>PyTuple_GET_ITEM(self.fields, i)
+            if type(o) is dict:
+                p = PyDict_GetItemWithError(o, field)
+                if p is NULL:
+                    return <object>PyTuple_GET_ITEM(self.missing_keys, i)
+                o = cel_in(<object>p)
+            else:
+                o = LIB_SELECT(o, field)
+        return o
+
+
 cdef class Has(Node):
     cdef Node operand
     cdef str field
@@ -1801,8 +1843,11 @@ cdef class Builder:
                 built = self.dotted_chain(node, scope)
                 if built is not None:
                     return built
+            operand = self.build(node[1], scope)
+            if type(operand) is Ident or type(operand) is Path:
+                return Path.extend(operand, node[2])
             built = Select.__new__(Select)
-            (<Select>built).operand = self.build(node[1], scope)
+            (<Select>built).operand = operand
             (<Select>built).field = node[2]
             (<Select>built).missing = no_such_key(node[2])
             return built
