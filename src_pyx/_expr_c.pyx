@@ -1217,6 +1217,7 @@ cdef object unbound(str name):
 # failing lookup costs a pointer): a bounded cache, emptied when full.
 cdef dict MISSING_KEYS = {}
 cdef dict MISSING_NAMES = {}
+cdef dict PATHS = {}    # field names -> (the shared tuple of them, their missing-key errors)
 cdef Py_ssize_t MISSING_LIMIT = 4096
 
 
@@ -1274,22 +1275,6 @@ cdef class Path(Node):
     cdef object missing         # the variable's value when the activation does not bind it
     cdef tuple fields
     cdef tuple missing_keys     # missing_keys[i]: the error when fields[i] is absent
-
-    @staticmethod
-    cdef Path extend(Node operand, str field):
-        cdef Path built = Path.__new__(Path)
-        cdef tuple fields
-        if type(operand) is Ident:
-            built.name = (<Ident>operand).name
-            built.missing = (<Ident>operand).missing
-            fields = (field,)
-        else:
-            built.name = (<Path>operand).name
-            built.missing = (<Path>operand).missing
-            fields = (<Path>operand).fields + (field,)
-        built.fields = shared(fields)
-        built.missing_keys = shared(tuple([no_such_key(f) for f in fields]))
-        return built
 
     cdef object eval(self, dict act, Scope sc):
         cdef PyObject* p = PyDict_GetItemWithError(act, self.name)
@@ -1843,9 +1828,10 @@ cdef class Builder:
                 built = self.dotted_chain(node, scope)
                 if built is not None:
                     return built
+            built = self.path(node, scope)
+            if built is not None:
+                return built
             operand = self.build(node[1], scope)
-            if type(operand) is Ident or type(operand) is Path:
-                return Path.extend(operand, node[2])
             built = Select.__new__(Select)
             (<Select>built).operand = operand
             (<Select>built).field = node[2]
@@ -1890,6 +1876,32 @@ cdef class Builder:
         if tag == "comprehension":
             return self.comprehension(node, scope)
         raise ValueError(f"unknown expression node {tag!r}")
+
+    cdef Node path(self, tuple node, dict scope):
+        """``name.f1.f2...`` rooted at a variable (not a comprehension's): one Path node."""
+        cdef list fields = []
+        cdef tuple operand = node
+        while operand[0] == "select":
+            fields.append(operand[2])
+            operand = operand[1]
+        if operand[0] != "ident" or operand[1] in scope:
+            return None
+        cdef Node root = self.ident(operand[1], scope)
+        if type(root) is not Ident:
+            return None
+        fields.reverse()
+        cdef tuple key = tuple(fields)
+        cdef tuple known = PATHS.get(key)
+        if known is None:
+            if len(PATHS) >= MISSING_LIMIT:
+                PATHS.clear()
+            known = PATHS[key] = (key, tuple([no_such_key(f) for f in fields]))
+        cdef Path built = Path.__new__(Path)
+        built.name = (<Ident>root).name
+        built.missing = (<Ident>root).missing
+        built.fields = known[0]
+        built.missing_keys = known[1]
+        return built
 
     cdef Node dotted_chain(self, tuple node, dict scope):
         cdef list fields = []
