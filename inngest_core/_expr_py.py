@@ -922,54 +922,36 @@ def _string_method(function: str, target: Closure, argument: str) -> _Compiled:
     return _Compiled(string_method)
 
 
-def _logical_and(left: _Compiled, right: _Compiled) -> _Compiled:
-    a_run = left.run
-    b_run = right.run
-    no_overload = lib.no_overload
+def _logical(function: str, absorbing: bool) -> Callable[[_Compiled, _Compiled], _Compiled]:
+    """``&&`` (``absorbing=False``) or ``||`` (``True``): the absorbing value on either side
+    decides, whatever the other side is, errors included; otherwise an error is the answer."""
+    identity = not absorbing
 
-    def logical_and(act: Any) -> Any:
-        a = a_run(act)
-        if a is False:
-            return False
-        b = b_run(act)
-        if a is True:
-            if b is True or b is False or type(b) is CelError:
+    def build(left: _Compiled, right: _Compiled) -> _Compiled:
+        a_run = left.run
+        b_run = right.run
+        no_overload = lib.no_overload
+
+        def logical(act: Any) -> Any:
+            a = a_run(act)
+            if a is absorbing:
+                return absorbing
+            b = b_run(act)
+            if a is identity:
+                if b is True or b is False or type(b) is CelError:
+                    return b
+                return no_overload(function, a, b)
+            if b is absorbing:
+                return absorbing
+            if type(a) is CelError:
+                return a
+            if type(b) is CelError:  # a non-bool beside an error: the error, as cel-go reports
                 return b
-            return no_overload("_&&_", a, b)
-        if b is False:
-            return False
-        if type(a) is CelError:
-            return a
-        if type(b) is CelError:  # a non-bool beside an error: the error, as cel-go reports
-            return b
-        return no_overload("_&&_", a, b)
+            return no_overload(function, a, b)
 
-    return _Compiled(logical_and)
+        return _Compiled(logical)
 
-
-def _logical_or(left: _Compiled, right: _Compiled) -> _Compiled:
-    a_run = left.run
-    b_run = right.run
-    no_overload = lib.no_overload
-
-    def logical_or(act: Any) -> Any:
-        a = a_run(act)
-        if a is True:
-            return True
-        b = b_run(act)
-        if a is False:
-            if b is True or b is False or type(b) is CelError:
-                return b
-            return no_overload("_||_", a, b)
-        if b is True:
-            return True
-        if type(a) is CelError:
-            return a
-        if type(b) is CelError:  # a non-bool beside an error: the error, as cel-go reports
-            return b
-        return no_overload("_||_", a, b)
-
-    return _Compiled(logical_or)
+    return build
 
 
 def _conditional(condition: _Compiled, then: _Compiled, otherwise: _Compiled) -> _Compiled:
@@ -1193,8 +1175,8 @@ def _folding(function: str) -> Callable[..., _Compiled]:
 
 
 _SPECIAL: dict[str, Callable[..., _Compiled]] = {
-    "_&&_": _logical_and,
-    "_||_": _logical_or,
+    "_&&_": _logical("_&&_", False),
+    "_||_": _logical("_||_", True),
     "_?_:_": _conditional,
     "!_": _logical_not,
     "_==_": _equality(False),
