@@ -59,7 +59,7 @@ class DurationError(ValueError):
 
 
 DURATION_MESSAGES: dict[str, str] = {
-    "empty": "empty duration",
+    "empty": "empty duration at position {position} in duration {text}",
     "expected_number": "expected a number at position {position} in duration {text}",
     "unexpected": "unexpected character {char} at position {position} in duration {text}",
     "no_digits": "number has no digits at position {position} in duration {text}",

@@ -45,7 +45,7 @@ def test_console_entry_points() -> None:
     bad = subprocess.run([sys.executable, "-m", "inngest_core", "duration", ""],
                          capture_output=True, text=True, cwd="/")
     assert bad.returncode == 2
-    assert bad.stderr == "inngest-core duration: empty duration\n"
+    assert bad.stderr == "inngest-core duration: empty duration at position 0 in duration \"\"\n"
 
 
 def test_usage_error_exits_2() -> None:

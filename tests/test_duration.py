@@ -73,7 +73,7 @@ VALID = [
 ]
 
 INVALID = [
-    ("", "empty duration", 0),
+    ("", "empty duration at position 0 in duration \"\"", 0),
     ("-", 'expected a number at position 1 in duration "-"', 1),
     ("+", 'expected a number at position 1 in duration "+"', 1),
     ("1", 'missing unit after the number at position 1 in duration "1"', 1),
