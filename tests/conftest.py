@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from twins import NO_EXTENSIONS, Twin
+from twins import SKIP_COMPILED, Twin
 
 
 @pytest.fixture(scope="session", params=["c", "py"])
 def impl(request: pytest.FixtureRequest) -> Twin:
-    if request.param == "c" and NO_EXTENSIONS:
-        pytest.skip("INNGEST_CORE_NO_EXTENSIONS is set: the compiled twins are not under test")
+    if request.param == "c" and SKIP_COMPILED:
+        pytest.skip(SKIP_COMPILED)
     return Twin(request.param)
-

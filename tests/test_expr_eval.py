@@ -3,7 +3,6 @@ limits, and the public API around the twins."""
 
 from __future__ import annotations
 
-import importlib
 import math
 import threading
 import time
@@ -26,14 +25,12 @@ from inngest_core import (
     compile_expression,
     evaluate,
 )
-
-#: The twins these tests run against; the compiled twin's author switches this to ["c", "py"].
-TWINS_UNDER_TEST = ["c", "py"]
+from twins import TWINS, Twin
 
 
-@pytest.fixture(params=TWINS_UNDER_TEST)
-def twin(request: pytest.FixtureRequest) -> ModuleType:
-    return importlib.import_module(f"inngest_core._expr_{request.param}")
+@pytest.fixture
+def twin(impl: Twin) -> ModuleType:
+    return impl.expr
 
 
 def run(twin: ModuleType, source: str, activation: dict[str, Any] | None = None) -> Any:
@@ -491,9 +488,8 @@ def _truncated(a: int, b: int, op: str) -> int:
 @settings(max_examples=200, deadline=None)
 @given(a=INT64, b=INT64, op=st.sampled_from(["+", "-", "*", "/", "%"]))
 def test_int_arithmetic_property(a: int, b: int, op: str) -> None:
-    for name in TWINS_UNDER_TEST:
-        twin = importlib.import_module(f"inngest_core._expr_{name}")
-        program = twin.compile_program(f"a {op} b")
+    for twin in TWINS:
+        program = twin.expr.compile_program(f"a {op} b")
         if op in "/%" and b == 0:
             expected: Any = "division by zero" if op == "/" else "modulus by zero"
         else:
@@ -511,8 +507,7 @@ def test_int_arithmetic_property(a: int, b: int, op: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(a=st.text(max_size=5), b=st.text(max_size=5))
 def test_string_order_is_code_point_order(a: str, b: str) -> None:
-    for name in TWINS_UNDER_TEST:
-        twin = importlib.import_module(f"inngest_core._expr_{name}")
-        assert twin.compile_program("[a < b, a == b, a + b]").evaluate({"a": a, "b": b}) == [
+    for twin in TWINS:
+        assert twin.expr.compile_program("[a < b, a == b, a + b]").evaluate({"a": a, "b": b}) == [
             a < b, a == b, a + b
         ]

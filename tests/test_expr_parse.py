@@ -1,9 +1,10 @@
 """The CEL parsers: the compiled twin's exact trees and errors, and agreement between twins.
 
-The compiled parser (``_expr_c.parse``) is checked against hand-written trees, against a random
-tree generator that renders its trees to source, and against every expression of the cel-spec
-conformance files.  Where the Python twin exists, both twins must give the same tree (or the same
-error type at the same line and column) on all of that input.
+Each twin's parser (``parse``, from the ``impl`` fixture) is checked against hand-written trees,
+against a random tree generator that renders its trees to source, and against every expression
+of the cel-spec conformance files (the repository's copy, ``tests/cel-spec/``).  Where both
+twins are under test they must give the same tree (or the same error type at the same line and
+column) on all of that input.
 """
 
 from __future__ import annotations
@@ -17,15 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inngest_core import _expr_c
 from inngest_core.errors import ExpressionLimitError, ExpressionSyntaxError
+from twins import SKIP_COMPILED, Twin
 
-parse = _expr_c.parse
-
-CONFORMANCE = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "shared",
-                                            "conformance", "cel-spec", "*.json")))
-if not CONFORMANCE:
-    CONFORMANCE = sorted(glob.glob("/work/shared/conformance/cel-spec/*.json"))
+CONFORMANCE = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "cel-spec", "*.json")))
 
 
 def conformance_expressions(path: str) -> list[str]:
@@ -34,12 +30,23 @@ def conformance_expressions(path: str) -> list[str]:
     return [test["expr"] for section in data.get("section", []) for test in section.get("test", [])]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
+def parse(impl):
+    """The parser of the twin under test."""
+    return impl.expr.parse
+
+
+@pytest.fixture(scope="session")
+def c_parse():
+    """For the agreement tests: the compiled twin's parser (beside ``py_parse``)."""
+    if SKIP_COMPILED:
+        pytest.skip(SKIP_COMPILED)
+    return Twin("c").expr.parse
+
+
+@pytest.fixture(scope="session")
 def py_parse():
-    module = pytest.importorskip("inngest_core._expr_py", reason="the Python twin is not written yet")
-    if not hasattr(module, "parse"):
-        pytest.skip("inngest_core._expr_py has no parse() yet")
-    return module.parse
+    return Twin("py").expr.parse
 
 
 def outcome(parse_fn, source: str, **limits):
@@ -252,21 +259,22 @@ TREES = [
 
 
 @pytest.mark.parametrize("source, tree", TREES, ids=[repr(s) for s, _ in TREES])
-def test_tree(source, tree):
+def test_tree(parse, source, tree):
     assert repr(parse(source)) == repr(tree)
 
 
-def test_s1():
+def test_s1(parse):
     assert parse("event.data.user.id == async.data.user.id") == call(
         "_==_", sel(X("event"), "data", "user", "id"), sel(X("async"), "data", "user", "id"))
 
 
-def test_identifiers_are_shared():
-    a = parse("some_long_name_x + some_long_name_x")
+def test_identifiers_are_shared(c_parse):
+    # The compiled parser interns identifiers (memory per stored program); Lark's tokens are not.
+    a = c_parse("some_long_name_x + some_long_name_x")
     assert a[2][0][1] is a[2][1][1]
 
 
-def test_big_string_literal():
+def test_big_string_literal(parse):
     body = "x" * (1 << 20)
     assert parse('"' + body + '"', max_source_length=1 << 21) == S(body)
     assert parse(r'"\n' + body + '"', max_source_length=1 << 21) == S("\n" + body)
@@ -390,7 +398,7 @@ ERRORS = [
 
 
 @pytest.mark.parametrize("source, line, column, what", ERRORS, ids=[repr(e[0]) for e in ERRORS])
-def test_error(source, line, column, what):
+def test_error(parse, source, line, column, what):
     with pytest.raises(ExpressionSyntaxError) as info:
         parse(source)
     exc = info.value
@@ -400,14 +408,14 @@ def test_error(source, line, column, what):
     assert first == f"{what} at line {line}, column {column}"
 
 
-def test_error_message_shows_caret():
+def test_error_message_shows_caret(parse):
     with pytest.raises(ExpressionSyntaxError) as info:
         parse("a &&\n  b +* c")
     assert str(info.value) == 'unexpected "*" at line 2, column 6\n    b +* c\n       ^'
     assert isinstance(info.value, ValueError)
 
 
-def test_error_message_cuts_long_lines():
+def test_error_message_cuts_long_lines(parse):
     source = "x + " * 1000 + ")"
     with pytest.raises(ExpressionSyntaxError) as info:
         parse(source, max_depth=10_000)
@@ -418,7 +426,7 @@ def test_error_message_cuts_long_lines():
     assert snippet[caret.index("^")] == ")"
 
 
-def test_source_must_be_str():
+def test_source_must_be_str(parse):
     with pytest.raises(TypeError):
         parse(b"1")
 
@@ -426,7 +434,7 @@ def test_source_must_be_str():
 # --------------------------------------------------------------------------- limits
 
 
-def test_source_length_limit():
+def test_source_length_limit(parse):
     parse("1" + " " * 99_999)
     with pytest.raises(ExpressionLimitError, match="100001 characters long; the limit is 100000"):
         parse("1" + " " * 100_000)
@@ -450,7 +458,7 @@ def test_source_length_limit():
     lambda k: "x" + ".f()" * (k - 1),
 ], ids=["parens", "lists", "maps", "not", "neg", "select", "index", "calls", "plus", "or",
         "ternary", "methods"])
-def test_depth_limit(make):
+def test_depth_limit(parse, make):
     """Each source has height exactly ``k``: it passes at max_depth k and fails at k - 1."""
     for k in (1, 2, 3, 10, 250):
         source = make(k)
@@ -462,7 +470,7 @@ def test_depth_limit(make):
         parse(make(251))
 
 
-def test_depth_counts_macros():
+def test_depth_counts_macros(parse):
     parse("has(a.b)", max_depth=3)
     with pytest.raises(ExpressionLimitError):
         parse("has(a.b)", max_depth=2)
@@ -471,7 +479,7 @@ def test_depth_counts_macros():
         parse("l.all(x, x)", max_depth=1)
 
 
-def test_long_chain_default_limits_fail_fast():
+def test_long_chain_default_limits_fail_fast(parse):
     source = "+".join(["1"] * 250_000)
     start = time.perf_counter()
     with pytest.raises(ExpressionLimitError):
@@ -479,7 +487,7 @@ def test_long_chain_default_limits_fail_fast():
     assert time.perf_counter() - start < 0.05
 
 
-def test_long_chain_raised_limits():
+def test_long_chain_raised_limits(parse):
     source = "+".join(["1"] * 250_000)
     tree = parse(source, max_source_length=len(source), max_depth=10**9)
     depth = 0
@@ -499,7 +507,7 @@ def test_long_chain_raised_limits():
     lambda k: "x" + " ? x : x" * k,
     lambda k: "(" * k,
 ], ids=["parens", "lists", "not", "index", "calls", "ternary", "unclosed"])
-def test_deep_nesting_never_crashes(make):
+def test_deep_nesting_never_crashes(parse, make):
     source = make(100_000)
     with pytest.raises(ExpressionLimitError):
         parse(source, max_source_length=10**7)
@@ -513,7 +521,7 @@ def test_deep_nesting_never_crashes(make):
 
 
 @pytest.mark.parametrize("path", CONFORMANCE, ids=[os.path.basename(p) for p in CONFORMANCE])
-def test_conformance_parses_or_raises(path):
+def test_conformance_parses_or_raises(parse, path):
     for source in conformance_expressions(path):
         try:
             parse(source)
@@ -522,11 +530,11 @@ def test_conformance_parses_or_raises(path):
 
 
 @pytest.mark.parametrize("path", CONFORMANCE, ids=[os.path.basename(p) for p in CONFORMANCE])
-def test_conformance_twins_agree(path, py_parse):
+def test_conformance_twins_agree(path, c_parse, py_parse):
     differences = [
         (source, c, p)
         for source in conformance_expressions(path)
-        if (c := outcome(parse, source)) != (p := outcome(py_parse, source))
+        if (c := outcome(c_parse, source)) != (p := outcome(py_parse, source))
     ]
     assert differences == []
 
@@ -766,21 +774,21 @@ def sources(draw):
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sources())
-def test_random_sources(case):
+def test_random_sources(parse, case):
     tree, source = case
     assert repr(parse(source, max_depth=10**6)) == repr(tree), source
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=sources())
-def test_random_sources_twins_agree(case, py_parse):
+def test_random_sources_twins_agree(case, c_parse, py_parse):
     _, source = case
-    assert outcome(parse, source, max_depth=10**6) == outcome(py_parse, source, max_depth=10**6)
+    assert outcome(c_parse, source, max_depth=10**6) == outcome(py_parse, source, max_depth=10**6)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="ab1.()[]{}+-!?:,'\"\\ x`u", max_size=20))
-def test_random_text_never_crashes(source):
+def test_random_text_never_crashes(parse, source):
     try:
         parse(source)
     except (ExpressionSyntaxError, ExpressionLimitError):
@@ -789,5 +797,5 @@ def test_random_text_never_crashes(source):
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="ab1.()[]{}+-!?:,'\"\\ x`u", max_size=20))
-def test_random_text_twins_agree(py_parse, source):
-    assert outcome(parse, source) == outcome(py_parse, source)
+def test_random_text_twins_agree(c_parse, py_parse, source):
+    assert outcome(c_parse, source) == outcome(py_parse, source)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,17 +13,8 @@ from inngest_core._expr_subst import literal, substitute, unparse
 from inngest_core.errors import EvaluationError, ExpressionLimitError, ExpressionSyntaxError
 
 
-def _conformance_dir() -> Path:
-    env = os.environ.get("INNGEST_CORE_CEL_CONFORMANCE")
-    if env and env != "skip":
-        return Path(env)
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "conformance" / "cel-spec"
-
-
 def _expressions() -> list[str]:
-    folder = _conformance_dir()
-    if os.environ.get("INNGEST_CORE_CEL_CONFORMANCE") == "skip":
-        pytest.skip("INNGEST_CORE_CEL_CONFORMANCE=skip: no conformance data here")
+    folder = Path(__file__).parent / "cel-spec"
     found = []
     for path in sorted(folder.glob("*.json")):
         for section in json.loads(path.read_text()).get("section", []):
