@@ -245,11 +245,7 @@ class Function:
         try:
             result = self.fn(ctx, step)
         except StepInterrupt as stop:
-            if stop.op["op"] == protocol.STEP_ERROR:
-                headers[protocol.HEADER_NO_RETRY] = "false"
-            elif stop.op["op"] == protocol.STEP_FAILED:
-                headers[protocol.HEADER_NO_RETRY] = "true"
-            return Response(206, headers, [stop.op])
+            return protocol.step_response(stop.ops)
         except (NonRetriableError, StepError) as exc:
             headers[protocol.HEADER_NO_RETRY] = "true"
             return Response(400, headers, protocol.error_body(exc))

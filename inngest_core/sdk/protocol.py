@@ -41,6 +41,7 @@ __all__ = [
     "sdk_header",
     "base_headers",
     "error_body",
+    "step_response",
     "parse_request",
     "call_request",
 ]
@@ -303,3 +304,23 @@ def error_body(exc: BaseException) -> dict[str, str]:
     if stack is None:
         stack = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return {"name": str(name), "message": str(message), "stack": str(stack)}
+
+
+def step_response(ops: Sequence[Mapping[str, Any]]) -> Response:
+    """The 206 answer reporting ``ops`` (one per step reached; several when a group of
+    steps is planned at once), with the retry header their failures call for: ``false``
+    after a ``StepError`` (Inngest retries), ``true`` after a ``StepFailed``.
+
+    >>> r = step_response([{"op": "StepError", "error": {}}])
+    >>> r.status, r.headers[HEADER_NO_RETRY]
+    (206, 'false')
+    >>> HEADER_NO_RETRY in step_response([{"op": "Sleep"}]).headers
+    False
+    """
+    headers = base_headers()
+    opcodes = {op.get("op") for op in ops}
+    if STEP_FAILED in opcodes:
+        headers[HEADER_NO_RETRY] = "true"
+    elif STEP_ERROR in opcodes:
+        headers[HEADER_NO_RETRY] = "false"
+    return Response(206, headers, list(ops))

@@ -35,11 +35,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
-from ..datetimes import format_datetime, parse_datetime
-from ..duration import parse_duration_ns
-from ..errors import DatetimeError, DurationError
+from ..datetimes import format_datetime
 from ..wait import ExpressionIndex
-from . import protocol
+from . import kinds, protocol
 from .clock import Clock, ManualClock, SystemClock
 from .function import Function
 from .transport import InProcess, Target
@@ -559,54 +557,14 @@ class LocalRunner:
         kind, step = op.get("op"), op.get("id")
         if not isinstance(step, str):
             raise ValueError(f"an op without a step id: {op!r}")
+        resolve = kinds.RESOLVERS.get(kind) if isinstance(kind, str) else None
+        if resolve is None:
+            raise ValueError(f"unknown op {kind!r}")
         display = op.get("displayName") or op.get("name") or step
         raw_opts = op.get("opts")
         opts: dict[str, Any] = raw_opts if isinstance(raw_opts, dict) else {}
-        now_us = _us(now)
-        if kind == protocol.STEP_RUN:
-            self._memo(conn, run_id, step, {"data": op.get("data")})
-            conn.execute("UPDATE runs SET attempt = 0, due_at = ? WHERE run_id = ?",
-                         (now_us, run_id))
-            self._log(conn, run_id, display, kind, result=op.get("data"))
-        elif kind == protocol.STEP_ERROR and attempt + 1 < fn.max_attempts:
-            retry_at = now + backoff(attempt)
-            conn.execute("UPDATE runs SET attempt = ?, due_at = ? WHERE run_id = ?",
-                         (attempt + 1, _us(retry_at), run_id))
-            self._log(conn, run_id, display, kind, error=op.get("error"), until=_us(retry_at),
-                      attempt=attempt)
-        elif kind in (protocol.STEP_ERROR, protocol.STEP_FAILED):
-            self._memo(conn, run_id, step, {"error": op.get("error")})
-            conn.execute("UPDATE runs SET attempt = 0, due_at = ? WHERE run_id = ?",
-                         (now_us, run_id))
-            self._log(conn, run_id, display, protocol.STEP_FAILED, error=op.get("error"),
-                      attempt=attempt)
-        elif kind == protocol.SLEEP:
-            until = _resolve_time(opts.get("duration") or op.get("name"), now)
-            wake = max(until, now)
-            conn.execute("UPDATE runs SET status = 'sleeping', due_at = ?, pending = ? "
-                         "WHERE run_id = ?", (_us(wake), _dumps([step, display]), run_id))
-            self._log(conn, run_id, display, kind, until=_us(wake))
-        elif kind == protocol.WAIT_FOR_EVENT:
-            name = opts.get("event") or op.get("name")
-            expression = opts.get("if")
-            timeout_at = max(_resolve_time(opts.get("timeout"), now), now)
-            event = json.loads(conn.execute("SELECT event FROM runs WHERE run_id = ?",
-                                            (run_id,)).fetchone()[0])
-            seq = self._next(conn, "waits")
-            conn.execute("INSERT OR REPLACE INTO waits (run_id, seq, event_name, expression) "
-                         "VALUES (?, ?, ?, ?)", (run_id, seq, name, expression))
-            conn.execute("UPDATE runs SET status = 'waiting', due_at = ?, pending = ? "
-                         "WHERE run_id = ?", (_us(timeout_at), _dumps([step, display]), run_id))
-            self._log(conn, run_id, display, kind, until=_us(timeout_at), event=name,
-                      expression=expression)
-            try:
-                self._index_wait(run_id, seq, str(name), expression, event)
-            except Exception as exc:
-                # Inngest stores such a wait too; no event can match it, so it times out.
-                self._log(conn, run_id, display, "WaitNeverMatches",
-                          error={"name": type(exc).__name__, "message": str(exc)})
-        else:
-            raise ValueError(f"unknown op {kind!r}")
+        resolve(_Resolution(self, conn, run_id, step, display, attempt, fn.max_attempts, now),
+                op, opts)
 
     def _fail(self, conn: sqlite3.Connection, run_id: str, error: dict[str, Any]) -> None:
         conn.execute("UPDATE runs SET status = 'failed', due_at = NULL, pending = NULL, "
@@ -706,15 +664,49 @@ def _triggered(fn: Target, event: Mapping[str, Any]) -> bool:
         return False
 
 
-def _resolve_time(text: object, now: datetime) -> datetime:
-    """A time string (``"1h30m"``) from ``now``, or an absolute time, as Inngest reads it."""
-    if not isinstance(text, str):
-        raise ValueError(f"expected a time string, not {text!r}")
-    try:
-        return now + timedelta(microseconds=parse_duration_ns(text) // 1000)
-    except DurationError:
-        pass
-    try:
-        return parse_datetime(text)
-    except DatetimeError:
-        raise ValueError(f"not a time string nor a time: {text!r}") from None
+class _Resolution:
+    """The runner's verbs for one reported op (see :class:`~inngest_core.sdk.kinds.Resolution`),
+    inside the transaction that applies it."""
+
+    def __init__(self, runner: LocalRunner, conn: sqlite3.Connection, run_id: str, step: str,
+                 display: str, attempt: int, max_attempts: int, now: datetime) -> None:
+        self.runner, self.conn, self.run_id, self.step = runner, conn, run_id, step
+        self.display, self.attempt, self.max_attempts, self.now = (display, attempt,
+                                                                   max_attempts, now)
+
+    def proceed(self, memo: object, op: str, **detail: Any) -> None:
+        self.runner._memo(self.conn, self.run_id, self.step, memo)
+        self.conn.execute("UPDATE runs SET attempt = 0, due_at = ? WHERE run_id = ?",
+                          (_us(self.now), self.run_id))
+        self.runner._log(self.conn, self.run_id, self.display, op, **detail)
+
+    def retry(self, op: str, **detail: Any) -> None:
+        retry_at = self.now + backoff(self.attempt)
+        self.conn.execute("UPDATE runs SET attempt = ?, due_at = ? WHERE run_id = ?",
+                          (self.attempt + 1, _us(retry_at), self.run_id))
+        self.runner._log(self.conn, self.run_id, self.display, op, until=_us(retry_at),
+                         **detail)
+
+    def sleep(self, until: datetime) -> None:
+        self.conn.execute("UPDATE runs SET status = 'sleeping', due_at = ?, pending = ? "
+                          "WHERE run_id = ?",
+                          (_us(until), _dumps([self.step, self.display]), self.run_id))
+        self.runner._log(self.conn, self.run_id, self.display, protocol.SLEEP, until=_us(until))
+
+    def wait(self, event: str, expression: str | None, timeout_at: datetime) -> None:
+        runner, conn, run_id, display = self.runner, self.conn, self.run_id, self.display
+        trigger = json.loads(conn.execute("SELECT event FROM runs WHERE run_id = ?",
+                                          (run_id,)).fetchone()[0])
+        seq = runner._next(conn, "waits")
+        conn.execute("INSERT OR REPLACE INTO waits (run_id, seq, event_name, expression) "
+                     "VALUES (?, ?, ?, ?)", (run_id, seq, event, expression))
+        conn.execute("UPDATE runs SET status = 'waiting', due_at = ?, pending = ? "
+                     "WHERE run_id = ?", (_us(timeout_at), _dumps([self.step, display]), run_id))
+        runner._log(conn, run_id, display, protocol.WAIT_FOR_EVENT, until=_us(timeout_at),
+                    event=event, expression=expression)
+        try:
+            runner._index_wait(run_id, seq, event, expression, trigger)
+        except Exception as exc:
+            # Inngest stores such a wait too; no event can match it, so it times out.
+            runner._log(conn, run_id, display, "WaitNeverMatches",
+                        error={"name": type(exc).__name__, "message": str(exc)})

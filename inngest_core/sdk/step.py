@@ -1,4 +1,6 @@
-"""The ``step`` tools a function receives, its ``ctx``, and the SDK's exceptions.
+"""The ``step`` tools a function receives and its ``ctx``; the SDK's exceptions (from
+:mod:`~inngest_core.sdk.exceptions`) are importable from here too.  Each tool executes one
+kind of step declared in :mod:`~inngest_core.sdk.kinds`.
 
 As in the seed (Inngest's Elixir SDK), ``step.run`` is the *non-memoized* block: it runs on
 every execution and reports nothing.  ``step.step`` is the *memoized* one, run once and then
@@ -19,15 +21,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from ..datetimes import format_datetime, parse_datetime
-from ..duration import format_duration, parse_duration_ns
-from ..errors import DatetimeError, DurationError
-from ..expr import Program, compile_expression
-from ..wait import match_expression
-from . import protocol
+from . import kinds, protocol
+from .exceptions import NonRetriableError, StepError, StepInterrupt, StepUsageError
+from .kinds import StepKind
 
 __all__ = [
     "Context",
@@ -39,61 +38,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-class NonRetriableError(Exception):
-    """Raise it (from a ``step`` or the function) to fail at once, with no retry.
-
-    >>> NonRetriableError("card declined").args
-    ('card declined',)
-    """
-
-
-class StepError(Exception):
-    """Raised inside a function at a ``step`` that failed for good (its memo is an error).
-
-    The function may catch it; left uncaught the run fails without retry.
-    ``name``, ``message`` and ``stack`` are the failed step's error.
-
-    >>> err = StepError("ValueError", "bad card", "")
-    >>> err.name, str(err)
-    ('ValueError', 'ValueError: bad card')
-    """
-
-    def __init__(self, name: str, message: str, stack: str = "", step_id: str = "") -> None:
-        super().__init__(f"{name}: {message}")
-        self.name = name
-        self.message = message
-        self.stack = stack
-        self.step_id = step_id
-        # Reported as the step's own error, so the run's error names what really failed.
-        self.error_name = name
-        self.error_message = message
-        self.error_stack = stack
-
-
-class StepUsageError(NonRetriableError, ValueError):
-    """A step called with arguments no execution can accept (a bad duration, a naive
-    datetime, ``match`` with ``if_``, ...): the run fails at once, with no retry.
-
-    >>> issubclass(StepUsageError, ValueError)
-    True
-    """
-
-
-class StepInterrupt(BaseException):
-    """Stops the function at a step that has to be reported to Inngest (one op).
-
-    A ``BaseException``, so a function's ``except Exception`` cannot swallow it.
-
-    >>> StepInterrupt({"op": "Sleep"}).op
-    {'op': 'Sleep'}
-    """
-
-    def __init__(self, op: dict[str, Any], no_retry: bool = False) -> None:
-        super().__init__(op.get("op"))
-        self.op = op
-        self.no_retry = no_retry
 
 
 @dataclass(frozen=True)
@@ -110,28 +54,6 @@ class Context:
     events: list[dict[str, Any]] = field(default_factory=list)
     run_id: str = ""
     attempt: int = 0
-
-
-def _usage(step_id: str, message: str) -> StepUsageError:
-    return StepUsageError(f'step "{step_id}": {message}')
-
-
-def _duration_ns(step_id: str, what: str, value: str | timedelta) -> int:
-    if isinstance(value, timedelta):
-        ns = (value.days * 86_400 + value.seconds) * 1_000_000_000 + value.microseconds * 1000
-    elif isinstance(value, str):
-        try:
-            ns = parse_duration_ns(value)
-        except DurationError as exc:
-            raise _usage(step_id, f"{what}: {exc}") from exc
-    else:
-        raise _usage(step_id, f"{what} must be a str or a timedelta, not {type(value).__name__}")
-    if ns < 0:
-        raise _usage(step_id, f"{what} must not be negative, got {format_duration(ns)}")
-    if ns > protocol.MAX_DURATION_NS:
-        raise _usage(step_id, f"{what} must be at most 366 days (Inngest's limit), "
-                              f"got {format_duration(ns)}")
-    return ns
 
 
 def _json_check(step_id: str, value: object) -> None:
@@ -167,15 +89,22 @@ class Step:
         self._seen[step_id] = n + 1
         return protocol.hash_step_id(step_id if n == 0 else f"{step_id}:{n}")
 
-    def _op(self, hashed: str, op: str, name: str, display: str,
-            opts: dict[str, Any] | None) -> dict[str, Any]:
-        return {"id": hashed, "op": op, "name": name, "displayName": display, "opts": opts}
-
     def _fail(self, hashed: str, step_id: str, exc: BaseException, final: bool) -> StepInterrupt:
-        op = self._op(hashed, protocol.STEP_FAILED if final else protocol.STEP_ERROR,
-                      step_id, step_id, None)
-        op["error"] = protocol.error_body(exc)
-        return StepInterrupt(op, no_retry=final)
+        return StepInterrupt(kinds.failure_op(hashed, step_id, exc, final), no_retry=final)
+
+    def _reach(self, kind: StepKind, step_id: str, *args: Any) -> Any:
+        """Reach a step of ``kind`` that runs no block: its memo's value on replay, else
+        its op reported."""
+        checked = kind.check(step_id, *args)
+        hashed = self._hashed(step_id)
+        if hashed in self._memos:
+            return kind.read_memo(self._memos[hashed], step_id)
+        try:
+            name, opts = kind.report(step_id, checked)
+        except ValueError as exc:
+            # A syntax error (with its caret line) is the step's own failure, for good.
+            raise self._fail(hashed, step_id, exc, final=True) from None
+        raise StepInterrupt(kinds.op(hashed, kind.opcode, name, step_id, opts))
 
     def run(self, step_id: str, fn: Callable[[], T]) -> T:
         """The seed's non-deterministic block: runs on every execution, its result is passed
@@ -201,15 +130,11 @@ class Step:
         >>> Step(memo, attempt=0, max_attempts=5).step("pay", lambda: 1)
         Traceback (most recent call last):
         ...
-        inngest_core.sdk.step.StepError: ValueError: no
+        inngest_core.sdk.exceptions.StepError: ValueError: no
         """
         hashed = self._hashed(step_id)
         if hashed in self._memos:
-            memo = self._memos[hashed]
-            _raise_memoized_error(memo, step_id)
-            if isinstance(memo, Mapping) and "data" in memo:
-                return memo["data"]  # type: ignore[no-any-return]
-            return memo  # type: ignore[no-any-return]
+            return _read_data(self._memos[hashed], step_id)  # type: ignore[no-any-return]
         try:
             result = fn()
         except NonRetriableError as exc:
@@ -221,7 +146,8 @@ class Step:
             _json_check(step_id, result)
         except TypeError as exc:
             raise self._fail(hashed, step_id, exc, final=True) from None
-        op = self._op(hashed, protocol.STEP_RUN, step_id, step_id, None)
+        name, opts = _report_step(step_id, None)
+        op = kinds.op(hashed, _STEP_RUN, name, step_id, opts)
         op["data"] = result
         raise StepInterrupt(op)
 
@@ -235,12 +161,7 @@ class Step:
         ...     print(stop.op["opts"])
         {'duration': '1h30m'}
         """
-        ns = _duration_ns(step_id, "sleep duration", duration)
-        hashed = self._hashed(step_id)
-        if hashed in self._memos:
-            return
-        raise StepInterrupt(self._op(hashed, protocol.SLEEP, step_id, step_id,
-                                     {"duration": format_duration(ns)}))
+        self._reach(kinds.SLEEP, step_id, duration)
 
     def sleep_until(self, step_id: str,
                     when: str | datetime | Callable[[], str | datetime]) -> None:
@@ -254,25 +175,7 @@ class Step:
         ...     print(stop.op["opts"])
         {'duration': '2023-07-18T07:31:00Z'}
         """
-        target = when() if callable(when) else when
-        if isinstance(target, str):
-            try:
-                moment = parse_datetime(target)
-            except DatetimeError as exc:
-                raise _usage(step_id, f"sleep_until: {exc}") from exc
-        elif isinstance(target, datetime):
-            if target.tzinfo is None or target.utcoffset() is None:
-                raise _usage(step_id, "sleep_until needs an aware datetime (with a time zone)")
-            moment = target
-        else:
-            raise _usage(step_id, "sleep_until needs a str, a datetime or a callable returning "
-                                  f"one, not {type(target).__name__}")
-        hashed = self._hashed(step_id)
-        if hashed in self._memos:
-            return
-        utc = format_datetime(moment.astimezone(timezone.utc), "RFC3339")
-        raise StepInterrupt(self._op(hashed, protocol.SLEEP, step_id, step_id,
-                                     {"duration": utc}))
+        self._reach(kinds.SLEEP_UNTIL, step_id, when)
 
     def wait_for_event(self, step_id: str, *, event: str, timeout: str | timedelta,
                        match: str | None = None, if_: str | None = None) -> Any:
@@ -290,41 +193,10 @@ class Step:
         ...     print(stop.op["name"], stop.op["opts"])
         auth/signup.email.confirmed {'event': 'auth/signup.email.confirmed', 'timeout': '1d', 'if': None}
         """
-        if not isinstance(event, str) or not event:
-            raise _usage(step_id, "wait_for_event needs an event name (a non-empty str)")
-        if match is not None and if_ is not None:
-            raise _usage(step_id, "wait_for_event takes match or if_, not both")
-        for what, value in (("match", match), ("if_", if_)):
-            if value is not None and not isinstance(value, str):
-                raise _usage(step_id, f"{what} must be a str, not {type(value).__name__}")
-        ns = _duration_ns(step_id, "wait_for_event timeout", timeout)
-        hashed = self._hashed(step_id)
-        if hashed in self._memos:
-            memo = self._memos[hashed]
-            if isinstance(memo, Mapping) and "name" not in memo:
-                _raise_memoized_error(memo, step_id)
-            return memo
-        expression: str | None = None
-        if match is not None or if_ is not None:
-            try:
-                expression = _compile_wait(match, if_).source
-            except ValueError as exc:
-                # A syntax error (with its caret line) is the step's own failure, for good.
-                raise self._fail(hashed, step_id, exc, final=True) from None
-        raise StepInterrupt(self._op(hashed, protocol.WAIT_FOR_EVENT, event, step_id,
-                                     {"event": event, "timeout": format_duration(ns),
-                                      "if": expression}))
+        return self._reach(kinds.WAIT_FOR_EVENT, step_id, event, timeout, match, if_)
 
 
-def _raise_memoized_error(memo: object, step_id: str) -> None:
-    if isinstance(memo, Mapping) and "error" in memo:
-        err = memo["error"] if isinstance(memo["error"], Mapping) else {}
-        raise StepError(str(err.get("name", "Error")), str(err.get("message", "")),
-                        str(err.get("stack", "") or ""), step_id)
-
-
-def _compile_wait(match: str | None, if_: str | None) -> Program:
-    if match is not None:
-        return compile_expression(match_expression(match))
-    assert if_ is not None
-    return compile_expression(if_)
+# The memoized block's declaration, read on every replayed step.
+_STEP_RUN = kinds.STEP.opcode
+_read_data = kinds.STEP.read_memo
+_report_step = kinds.STEP.report
