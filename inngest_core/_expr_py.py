@@ -456,6 +456,7 @@ def _lark() -> Lark:
 
 _STRING_STARTS = frozenset("\"'")
 _NUMBERS = frozenset({"INT", "UINT", "DOUBLE"})
+_NEGATIVE_NUMBERS = frozenset({"NEG_INT", "NEG_DOUBLE"})
 _WORDS = frozenset({"IDENT", "NAME"})
 _PREFIXES = frozenset({"r", "R", "b", "B", "br", "bR", "Br", "BR", "rb", "rB", "Rb", "RB"})
 _DOT_NUMBER = re.compile(r"\.[0-9]+(?:[eE][+-]?[0-9]+)?")
@@ -489,9 +490,16 @@ def _lark_error(source: str, error: UnexpectedInput) -> Exception:
             offset -= 1
             match = _DOT_NUMBER.match(source, offset)
             text = match.group() if match else "."
+        if token.type in _NEGATIVE_NUMBERS:
+            # Where the literal cannot stand, the compiled twin stops at the "-" operator.
+            text = "-"
         return syntax_error("unexpected " + show(text), source, offset)
     offset = error.pos_in_stream or 0
     char = source[offset : offset + 1]
+    if char == "=" and source[offset - 1 : offset] == "!":
+        # Where "!=" cannot stand the contextual lexer reads "!" and stops at "="; the
+        # compiled twin's lexer reads the one token "!=" and reports it.
+        return syntax_error('unexpected "!="', source, offset - 1)
     quote = offset
     while quote < len(source) and quote - offset < 2 and source[quote] in "rRbB":
         quote += 1
