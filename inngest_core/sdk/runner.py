@@ -26,135 +26,22 @@ resumes every pending run exactly where it stopped.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Final
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
-from ..datetimes import format_datetime
-from ..wait import ExpressionIndex
 from . import kinds, protocol
 from .clock import Clock, ManualClock, SystemClock
 from .function import Function
+from .intake import SCHEDULED_EVENT, WaitIndex, admit, triggered
+from .scheduler import BACKOFF_TABLE, Scheduler, backoff
+from .store import RUN_STATUSES, HistoryEntry, RunStore, us
 from .transport import InProcess, Target
 
 __all__ = ["LocalRunner", "HistoryEntry", "RUN_STATUSES", "BACKOFF_TABLE", "backoff",
            "SCHEDULED_EVENT"]
-
-RUN_STATUSES: Final = ("running", "sleeping", "waiting", "completed", "failed")
-#: The event a cron trigger starts its runs with (as Inngest names it).
-SCHEDULED_EVENT: Final = "inngest/scheduled.timer"
-
-#: Inngest's retry delays (``pkg/backoff`` ``BackoffTable``), indexed by the failed attempt.
-#: Inngest adds 0-30 s of random jitter; the local runner does not, so runs are repeatable.
-BACKOFF_TABLE: Final = tuple(timedelta(seconds=s) for s in (
-    15, 30, 60, 120, 300, 600, 1200, 2400, 3600, 7200))
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id      TEXT PRIMARY KEY,
-    seq         INTEGER NOT NULL,
-    function_id TEXT NOT NULL,
-    event       TEXT NOT NULL,
-    events      TEXT NOT NULL,
-    status      TEXT NOT NULL,
-    attempt     INTEGER NOT NULL DEFAULT 0,
-    due_at      INTEGER,
-    pending     TEXT,
-    output      TEXT,
-    error       TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_due ON runs (due_at, seq) WHERE due_at IS NOT NULL;
-CREATE TABLE IF NOT EXISTS memos (
-    run_id TEXT NOT NULL,
-    step   TEXT NOT NULL,
-    pos    INTEGER NOT NULL,
-    value  TEXT NOT NULL,
-    PRIMARY KEY (run_id, step)
-);
-CREATE TABLE IF NOT EXISTS waits (
-    run_id     TEXT PRIMARY KEY,
-    seq        INTEGER NOT NULL,
-    event_name TEXT NOT NULL,
-    expression TEXT
-);
-CREATE TABLE IF NOT EXISTS history (
-    run_id TEXT NOT NULL,
-    pos    INTEGER NOT NULL,
-    at     INTEGER NOT NULL,
-    step   TEXT,
-    op     TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    PRIMARY KEY (run_id, pos)
-);
-CREATE TABLE IF NOT EXISTS crons (
-    function_id TEXT PRIMARY KEY,
-    next_at     INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS counters (
-    name  TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-"""
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _us(moment: datetime) -> int:
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _dt(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def backoff(attempt: int) -> timedelta:
-    """The delay before retrying after the 0-based ``attempt`` failed (Inngest's table).
-
-    >>> [str(backoff(n)) for n in (0, 1, 2, 3, 4, 50)]
-    ['0:00:15', '0:00:30', '0:01:00', '0:02:00', '0:05:00', '2:00:00']
-    """
-    return BACKOFF_TABLE[min(max(attempt, 0), len(BACKOFF_TABLE) - 1)]
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One line of a run's timeline: the ``step`` (its id as written; ``None`` for the run
-    itself), the opcode or event (``op``), when (``at``), and ``result``, ``error`` and
-    ``until`` (a sleep's end, a retry's time, a wait's timeout) where they apply.
-
-    >>> HistoryEntry("create user", "StepRun", datetime(2024, 1, 1, tzinfo=timezone.utc),
-    ...              result={"id": 1}).as_dict()["at"]
-    '2024-01-01T00:00:00Z'
-    """
-
-    step: str | None
-    op: str
-    at: datetime
-    result: Any = None
-    error: dict[str, Any] | None = None
-    until: datetime | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready (times in RFC 3339)."""
-        doc: dict[str, Any] = {"step": self.step, "op": self.op,
-                               "at": format_datetime(self.at, "RFC3339")}
-        if self.result is not None:
-            doc["result"] = self.result
-        if self.error is not None:
-            doc["error"] = self.error
-        if self.until is not None:
-            doc["until"] = format_datetime(self.until, "RFC3339")
-        return doc
 
 
 class LocalRunner:
@@ -191,46 +78,16 @@ class LocalRunner:
             self.functions[fn.slug] = fn
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.db = db
-        self._conn = sqlite3.connect(db, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        # WAL with synchronous=NORMAL survives a killed process (not a power cut) and keeps a
-        # commit per state change cheap.
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
-        self._names = sorted(self.functions)
-        self._in = ",".join("?" * len(self._names)) or "NULL"
-        self._plain_waits: dict[str, dict[str, int]] = {}
-        self._indexes: dict[str, Any] = {}
-        self._wait_seq: dict[str, int] = {}
-        self._load_waits()
-        self._init_crons()
-
-    # ------------------------------------------------------------------ storage helpers
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
-
-    def _next(self, conn: sqlite3.Connection, name: str) -> int:
-        row = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
-        value = (row[0] if row else 0) + 1
-        conn.execute("INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)",
-                     (name, value))
-        return value
-
-    def _log(self, conn: sqlite3.Connection, run_id: str, step: str | None, op: str,
-             **detail: Any) -> None:
-        row = conn.execute("SELECT COALESCE(MAX(pos), 0) FROM history WHERE run_id = ?",
-                           (run_id,)).fetchone()
-        conn.execute("INSERT INTO history (run_id, pos, at, step, op, detail) "
-                     "VALUES (?, ?, ?, ?, ?, ?)",
-                     (run_id, row[0] + 1, _us(self.clock.now()), step, op, _dumps(detail)))
+        self.store = RunStore(db, self.clock, list(self.functions))
+        self.waits = WaitIndex()
+        self.scheduler = Scheduler(self.store, self.clock, self.functions, self._call,
+                                   self._start, self._cron_event)
+        for run_id, seq, name, expression, event in self.store.waits():
+            try:
+                self.waits.add(run_id, seq, name, expression, event)
+            except Exception:  # as when it was stored: it can only time out
+                pass
+        self.scheduler.init_crons()
 
     @classmethod
     def remote(cls, url: str, signing_key: str | None = None, *,
@@ -259,7 +116,7 @@ class LocalRunner:
         ...     runner.runs()
         []
         """
-        self._conn.close()
+        self.store.close()
 
     def __enter__(self) -> LocalRunner:
         return self
@@ -267,96 +124,7 @@ class LocalRunner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # ------------------------------------------------------------------ waits and crons
-
-    def _load_waits(self) -> None:
-        rows = self._conn.execute(
-            "SELECT w.run_id, w.seq, w.event_name, w.expression, r.event FROM waits w "
-            "JOIN runs r ON r.run_id = w.run_id ORDER BY w.seq").fetchall()
-        for run_id, seq, name, expression, event in rows:
-            try:
-                self._index_wait(run_id, seq, name, expression, json.loads(event))
-            except Exception:  # as when it was stored: it can only time out
-                pass
-
-    def _index_wait(self, run_id: str, seq: int, name: str, expression: str | None,
-                    event: Mapping[str, Any]) -> None:
-        self._wait_seq[run_id] = seq
-        if expression is None:
-            self._plain_waits.setdefault(name, {})[run_id] = seq
-            return
-        index = self._indexes.get(name)
-        if index is None:
-            index = self._indexes[name] = ExpressionIndex()
-        index.add(run_id, expression, event=event)
-
-    def _unindex_wait(self, run_id: str, name: str) -> None:
-        self._wait_seq.pop(run_id, None)
-        plain = self._plain_waits.get(name)
-        if plain is not None and run_id in plain:
-            del plain[run_id]
-            return
-        index = self._indexes.get(name)
-        if index is not None and run_id in index:
-            index.remove(run_id)
-
-    def _init_crons(self) -> None:
-        now = self.clock.now()
-        with self._tx() as conn:
-            for fn in self.functions.values():
-                if fn.trigger.cron is None:
-                    continue
-                conn.execute("INSERT OR IGNORE INTO crons (function_id, next_at) VALUES (?, ?)",
-                             (fn.slug, _us(fn.trigger.next_fire(now))))
-
-    def _fire_crons(self) -> list[str]:
-        now_us = _us(self.clock.now())
-        started = []
-        rows = self._conn.execute(
-            f"SELECT function_id, next_at FROM crons WHERE next_at <= ? "
-            f"AND function_id IN ({self._in}) ORDER BY next_at", (now_us, *self._names)).fetchall()
-        for slug, next_at in rows:
-            fn = self.functions[slug]
-            fired = _dt(next_at)
-            event = self._normalize({"name": SCHEDULED_EVENT,
-                                     "data": {"cron": fn.trigger.cron}})
-            with self._tx() as conn:
-                # Fires missed while no runner was up collapse into this one.
-                after = max(fired, self.clock.now())
-                conn.execute("UPDATE crons SET next_at = ? WHERE function_id = ?",
-                             (_us(fn.trigger.next_fire(after)), slug))
-                started.append(self._start(conn, fn, event, [event]))
-        return started
-
     # ------------------------------------------------------------------ events
-
-    def _normalize(self, event: object) -> dict[str, Any]:
-        if not isinstance(event, Mapping):
-            raise TypeError(f"an event is a mapping, not {type(event).__name__}")
-        name = event.get("name")
-        if not isinstance(name, str) or not name:
-            raise ValueError('an event needs a "name" (a non-empty str)')
-        doc = dict(event)
-        data = doc.setdefault("data", {})
-        if not isinstance(data, Mapping):
-            raise ValueError('an event\'s "data" must be an object')
-        doc.setdefault("id", uuid.uuid4().hex)
-        doc.setdefault("ts", _us(self.clock.now()) // 1000)
-        try:
-            return json.loads(_dumps(doc))  # type: ignore[no-any-return]
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"an event must be JSON-serializable: {exc}") from None
-
-    def _start(self, conn: sqlite3.Connection, fn: Target, event: Mapping[str, Any],
-               events: Sequence[Mapping[str, Any]]) -> str:
-        run_id = uuid.uuid4().hex
-        conn.execute(
-            "INSERT INTO runs (run_id, seq, function_id, event, events, status, attempt, "
-            "due_at) VALUES (?, ?, ?, ?, ?, 'running', 0, ?)",
-            (run_id, self._next(conn, "runs"), fn.slug, _dumps(event), _dumps(list(events)),
-             _us(self.clock.now())))
-        self._log(conn, run_id, None, "RunStarted", result=dict(event))
-        return run_id
 
     def send(self, event: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[str]:
         """Send one event (or a list): resume the waits it matches, earliest first, start a
@@ -365,65 +133,46 @@ class LocalRunner:
         >>> LocalRunner([], db=":memory:").send({"name": "nobody/listens"})
         []
         """
-        batch = [event] if isinstance(event, Mapping) else list(event)
         started: list[str] = []
-        for raw in batch:
-            doc = self._normalize(raw)
+        for doc in admit(event, self.clock.now()):
             self._resume_waits(doc)
             for fn in self.functions.values():
-                if _triggered(fn, doc):
-                    with self._tx() as conn:
-                        started.append(self._start(conn, fn, doc, [doc]))
+                if triggered(fn, doc):
+                    with self.store.tx() as conn:
+                        started.append(self._start(conn, fn, doc))
         self.run_until_idle()
         return started
 
-    def _resume_waits(self, event: dict[str, Any]) -> None:
-        name = event["name"]
-        matched = list(self._plain_waits.get(name, {}))
-        index = self._indexes.get(name)
-        if index is not None:
-            matched.extend(index.match(event))
-        matched.sort(key=lambda run_id: self._wait_seq.get(run_id, 0))
-        now_us = _us(self.clock.now())
-        for run_id in matched:
-            row = self._conn.execute("SELECT pending FROM runs WHERE run_id = ?",
-                                     (run_id,)).fetchone()
-            with self._tx() as conn:
-                step, display = json.loads(row[0])
-                self._memo(conn, run_id, step, event)
-                conn.execute("DELETE FROM waits WHERE run_id = ?", (run_id,))
-                conn.execute("UPDATE runs SET status = 'running', due_at = ?, pending = NULL, "
-                             "attempt = 0 WHERE run_id = ?", (now_us, run_id))
-                self._log(conn, run_id, display, "EventReceived", result=event)
-            self._unindex_wait(run_id, name)
+    def _start(self, conn: sqlite3.Connection, fn: Target, event: dict[str, Any]) -> str:
+        run_id = uuid.uuid4().hex
+        self.store.insert_run(conn, run_id, fn.slug, event, [event],
+                              due_us=us(self.clock.now()))
+        self.store.log(conn, run_id, None, "RunStarted", result=dict(event))
+        return run_id
 
-    def _memo(self, conn: sqlite3.Connection, run_id: str, step: str, value: object) -> None:
-        row = conn.execute("SELECT COALESCE(MAX(pos), 0) FROM memos WHERE run_id = ?",
-                           (run_id,)).fetchone()
-        conn.execute("INSERT OR REPLACE INTO memos (run_id, step, pos, value) "
-                     "VALUES (?, ?, ?, ?)", (run_id, step, row[0] + 1, _dumps(value)))
+    def _cron_event(self, fn: Target) -> dict[str, Any]:
+        return admit({"name": SCHEDULED_EVENT, "data": {"cron": fn.trigger.cron}},
+                     self.clock.now())[0]
+
+    def _resume_waits(self, event: dict[str, Any]) -> None:
+        now_us = us(self.clock.now())
+        for run_id in self.waits.match(event):
+            step, display = self.store.pending(run_id)
+            with self.store.tx() as conn:
+                self.store.memo(conn, run_id, step, event)
+                self.store.pop_wait(conn, run_id)
+                self.store.unpend(conn, run_id, due_us=now_us)
+                self.store.log(conn, run_id, display, "EventReceived", result=event)
+            self.waits.remove(run_id, event["name"])
 
     # ------------------------------------------------------------------ driving
-
-    def _due(self, limit: int = 256) -> list[str]:
-        rows = self._conn.execute(
-            f"SELECT run_id FROM runs WHERE due_at IS NOT NULL AND due_at <= ? "
-            f"AND function_id IN ({self._in}) ORDER BY due_at, seq LIMIT ?",
-            (_us(self.clock.now()), *self._names, limit)).fetchall()
-        return [row[0] for row in rows]
 
     def run_until_idle(self) -> None:
         """Drive every run (and cron fire) due at the clock's current time, until none is.
 
         >>> LocalRunner([], db=":memory:").run_until_idle()
         """
-        while True:
-            self._fire_crons()
-            due = self._due()
-            if not due:
-                return
-            for run_id in due:
-                self._step(run_id)
+        self.scheduler.run_until_idle()
 
     def next_due(self, *, crons: bool = True) -> datetime | None:
         """When the next sleep, retry, wait timeout (or cron fire) is due; ``None`` if never.
@@ -431,22 +180,7 @@ class LocalRunner:
         >>> LocalRunner([], db=":memory:").next_due() is None
         True
         """
-        row = self._conn.execute(
-            f"SELECT MIN(due_at) FROM runs WHERE due_at IS NOT NULL "
-            f"AND function_id IN ({self._in})", self._names).fetchone()
-        times = [row[0]] if row[0] is not None else []
-        if crons:
-            row = self._conn.execute(
-                f"SELECT MIN(next_at) FROM crons WHERE function_id IN ({self._in})",
-                self._names).fetchone()
-            if row[0] is not None:
-                times.append(row[0])
-        return _dt(min(times)) if times else None
-
-    def _manual(self) -> ManualClock:
-        if not isinstance(self.clock, ManualClock):
-            raise TypeError("advance and fast_forward need a ManualClock")
-        return self.clock
+        return self.scheduler.next_due(crons=crons)
 
     def advance(self, delta: timedelta) -> None:
         """Move a :class:`ManualClock` forward by ``delta``, driving everything that falls
@@ -454,18 +188,7 @@ class LocalRunner:
 
         >>> LocalRunner([], db=":memory:", clock=ManualClock()).advance(timedelta(days=1))
         """
-        clock = self._manual()
-        target = clock.now() + delta
-        self.run_until_idle()
-        while True:
-            nxt = self.next_due()
-            if nxt is None or nxt > target:
-                break
-            if nxt > clock.now():
-                clock.set(nxt)
-            self.run_until_idle()
-        clock.set(target)
-        self.run_until_idle()
+        self.scheduler.advance(delta)
 
     def fast_forward(self, max_steps: int = 100_000) -> None:
         """Jump a :class:`ManualClock` through every pending sleep, retry and wait timeout
@@ -473,59 +196,42 @@ class LocalRunner:
 
         >>> LocalRunner([], db=":memory:", clock=ManualClock()).fast_forward()
         """
-        clock = self._manual()
-        self.run_until_idle()
-        for _ in range(max_steps):
-            nxt = self.next_due(crons=False)
-            if nxt is None:
-                return
-            if nxt > clock.now():
-                clock.set(nxt)
-            self.run_until_idle()
+        self.scheduler.fast_forward(max_steps)
 
-    def _step(self, run_id: str) -> None:
-        row = self._conn.execute(
-            "SELECT function_id, event, events, status, attempt, pending, due_at FROM runs "
-            "WHERE run_id = ?", (run_id,)).fetchone()
-        slug, event_text, events_text, status, attempt, pending, due_at = row
-        now_us = _us(self.clock.now())
-        if due_at is None or due_at > now_us:
+    def _call(self, run_id: str) -> None:
+        """One call of a due run: wake it if it was parked, send the call request, apply
+        the answer."""
+        slug, event, events, status, attempt, pending, due_at = self.store.run(run_id)
+        if due_at is None or due_at > us(self.clock.now()):
             return
         fn = self.functions[slug]
-        wait = None
-        if status in ("sleeping", "waiting"):
-            step, display = json.loads(pending)
-            with self._tx() as conn:
-                self._memo(conn, run_id, step, None)
-                conn.execute("UPDATE runs SET status = 'running', pending = NULL, attempt = 0 "
-                             "WHERE run_id = ?", (run_id,))
+        if pending is not None and status in ("sleeping", "waiting"):
+            step, display = pending
+            wait = None
+            with self.store.tx() as conn:
+                self.store.memo(conn, run_id, step, None)
+                self.store.unpend(conn, run_id)
                 if status == "waiting":
-                    wait = conn.execute("SELECT event_name FROM waits WHERE run_id = ?",
-                                        (run_id,)).fetchone()
-                    conn.execute("DELETE FROM waits WHERE run_id = ?", (run_id,))
-                    self._log(conn, run_id, display, "TimedOut")
+                    wait = self.store.pop_wait(conn, run_id)
+                    self.store.log(conn, run_id, display, "TimedOut")
                 else:
-                    self._log(conn, run_id, display, "Woke")
+                    self.store.log(conn, run_id, display, "Woke")
             if wait is not None:
-                self._unindex_wait(run_id, wait[0])
+                self.waits.remove(run_id, wait)
             attempt = 0
-        memos = self._conn.execute("SELECT step, value FROM memos WHERE run_id = ? ORDER BY pos",
-                                   (run_id,)).fetchall()
-        steps = {step: json.loads(value) for step, value in memos}
         request = protocol.call_request(
-            json.loads(event_text), events=json.loads(events_text), run_id=run_id,
-            attempt=attempt, steps=steps, max_attempts=fn.max_attempts, fn_id=fn.slug)
+            event, events=events, run_id=run_id, attempt=attempt,
+            steps=self.store.memos(run_id), max_attempts=fn.max_attempts, fn_id=fn.slug)
         answer = fn.call(request)
         self._apply(run_id, fn, attempt, answer.status, answer.no_retry, answer.body)
 
     def _apply(self, run_id: str, fn: Target, attempt: int, status: int, no_retry: bool,
                body: Any) -> None:
         now = self.clock.now()
-        with self._tx() as conn:
+        with self.store.tx() as conn:
             if status == 200:
-                conn.execute("UPDATE runs SET status = 'completed', due_at = NULL, output = ? "
-                             "WHERE run_id = ?", (_dumps(body), run_id))
-                self._log(conn, run_id, None, "RunComplete", result=body)
+                self.store.complete(conn, run_id, body)
+                self.store.log(conn, run_id, None, "RunComplete", result=body)
                 return
             if status == 206 and isinstance(body, list) and len(body) == 1 \
                     and isinstance(body[0], dict):
@@ -533,8 +239,7 @@ class LocalRunner:
                     self._apply_op(conn, run_id, fn, attempt, body[0], now)
                     return
                 except ValueError as exc:
-                    error = {"name": "ProtocolError", "message": str(exc)}
-                    self._fail(conn, run_id, error)
+                    self._fail(conn, run_id, {"name": "ProtocolError", "message": str(exc)})
                     return
             if status == 206:
                 error = {"name": "ProtocolError",
@@ -544,11 +249,10 @@ class LocalRunner:
                 error = body if isinstance(body, dict) else {"name": "Error",
                                                             "message": str(body)}
             if not no_retry and attempt + 1 < fn.max_attempts:
-                retry_at = now + backoff(attempt)
-                conn.execute("UPDATE runs SET attempt = ?, due_at = ?, status = 'running' "
-                             "WHERE run_id = ?", (attempt + 1, _us(retry_at), run_id))
-                self._log(conn, run_id, None, "FunctionError", error=error,
-                          until=_us(retry_at), status=status)
+                retry_at = self.scheduler.retry_at(attempt, now)
+                self.store.retry(conn, run_id, attempt=attempt + 1, due_us=us(retry_at))
+                self.store.log(conn, run_id, None, "FunctionError", error=error,
+                               until=us(retry_at), status=status)
                 return
             self._fail(conn, run_id, error)
 
@@ -567,9 +271,8 @@ class LocalRunner:
                 op, opts)
 
     def _fail(self, conn: sqlite3.Connection, run_id: str, error: dict[str, Any]) -> None:
-        conn.execute("UPDATE runs SET status = 'failed', due_at = NULL, pending = NULL, "
-                     "error = ? WHERE run_id = ?", (_dumps(error), run_id))
-        self._log(conn, run_id, None, "RunFailed", error=error)
+        self.store.fail(conn, run_id, error)
+        self.store.log(conn, run_id, None, "RunFailed", error=error)
 
     # ------------------------------------------------------------------ reading
 
@@ -581,11 +284,7 @@ class LocalRunner:
         ...
         KeyError: 'unknown run id nope'
         """
-        row = self._conn.execute("SELECT status FROM runs WHERE run_id = ?",
-                                 (run_id,)).fetchone()
-        if row is None:
-            raise KeyError(f"unknown run id {run_id}")
-        return str(row[0])
+        return self.store.status(run_id)
 
     def result(self, run_id: str) -> Any:
         """A completed run's return value (``None`` otherwise).
@@ -596,11 +295,7 @@ class LocalRunner:
         >>> runner.result(runner.send({"name": "a"})[0])
         [1, 2]
         """
-        row = self._conn.execute("SELECT output FROM runs WHERE run_id = ?",
-                                 (run_id,)).fetchone()
-        if row is None:
-            raise KeyError(f"unknown run id {run_id}")
-        return None if row[0] is None else json.loads(row[0])
+        return self.store.result(run_id)
 
     def error(self, run_id: str) -> dict[str, Any] | None:
         """A failed run's error (``{"name", "message", "stack"}``), ``None`` otherwise.
@@ -614,11 +309,7 @@ class LocalRunner:
         >>> error["name"], error["message"]
         ('NonRetriableError', 'no')
         """
-        row = self._conn.execute("SELECT error FROM runs WHERE run_id = ?",
-                                 (run_id,)).fetchone()
-        if row is None:
-            raise KeyError(f"unknown run id {run_id}")
-        return None if row[0] is None else json.loads(row[0])
+        return self.store.error(run_id)
 
     def runs(self) -> list[tuple[str, str, str]]:
         """Every run in the database: ``(run_id, function id, status)``, oldest first.
@@ -630,8 +321,7 @@ class LocalRunner:
         >>> runner.runs() == [(run, "f", "completed")]
         True
         """
-        rows = self._conn.execute("SELECT run_id, function_id, status FROM runs ORDER BY seq")
-        return [(r[0], r[1], r[2]) for r in rows]
+        return self.store.runs()
 
     def history(self, run_id: str) -> list[HistoryEntry]:
         """The run's timeline, oldest first.
@@ -643,25 +333,7 @@ class LocalRunner:
         >>> [(e.step, e.op, e.result) for e in runner.history(runner.send({"name": "a"})[0])][1:]
         [('s', 'StepRun', 1), (None, 'RunComplete', 1)]
         """
-        self.status(run_id)
-        rows = self._conn.execute(
-            "SELECT step, op, at, detail FROM history WHERE run_id = ? ORDER BY pos",
-            (run_id,)).fetchall()
-        entries = []
-        for step, op, at, detail_text in rows:
-            detail = json.loads(detail_text)
-            until = detail.get("until")
-            entries.append(HistoryEntry(step, op, _dt(at), detail.get("result"),
-                                        detail.get("error"),
-                                        _dt(until) if until is not None else None))
-        return entries
-
-
-def _triggered(fn: Target, event: Mapping[str, Any]) -> bool:
-    try:
-        return fn.trigger.matches(event)
-    except Exception:  # an expression that cannot evaluate on this event does not match
-        return False
+        return self.store.history(run_id)
 
 
 class _Resolution:
@@ -673,40 +345,36 @@ class _Resolution:
         self.runner, self.conn, self.run_id, self.step = runner, conn, run_id, step
         self.display, self.attempt, self.max_attempts, self.now = (display, attempt,
                                                                    max_attempts, now)
+        self.store = runner.store
 
     def proceed(self, memo: object, op: str, **detail: Any) -> None:
-        self.runner._memo(self.conn, self.run_id, self.step, memo)
-        self.conn.execute("UPDATE runs SET attempt = 0, due_at = ? WHERE run_id = ?",
-                          (_us(self.now), self.run_id))
-        self.runner._log(self.conn, self.run_id, self.display, op, **detail)
+        self.store.memo(self.conn, self.run_id, self.step, memo)
+        self.store.schedule(self.conn, self.run_id, attempt=0, due_us=us(self.now))
+        self.store.log(self.conn, self.run_id, self.display, op, **detail)
 
     def retry(self, op: str, **detail: Any) -> None:
-        retry_at = self.now + backoff(self.attempt)
-        self.conn.execute("UPDATE runs SET attempt = ?, due_at = ? WHERE run_id = ?",
-                          (self.attempt + 1, _us(retry_at), self.run_id))
-        self.runner._log(self.conn, self.run_id, self.display, op, until=_us(retry_at),
-                         **detail)
+        retry_at = self.runner.scheduler.retry_at(self.attempt, self.now)
+        self.store.schedule(self.conn, self.run_id, attempt=self.attempt + 1,
+                            due_us=us(retry_at))
+        self.store.log(self.conn, self.run_id, self.display, op, until=us(retry_at), **detail)
 
     def sleep(self, until: datetime) -> None:
-        self.conn.execute("UPDATE runs SET status = 'sleeping', due_at = ?, pending = ? "
-                          "WHERE run_id = ?",
-                          (_us(until), _dumps([self.step, self.display]), self.run_id))
-        self.runner._log(self.conn, self.run_id, self.display, protocol.SLEEP, until=_us(until))
+        self.store.pend(self.conn, self.run_id, "sleeping", due_us=us(until), step=self.step,
+                        display=self.display)
+        self.store.log(self.conn, self.run_id, self.display, protocol.SLEEP, until=us(until))
 
     def wait(self, event: str, expression: str | None, timeout_at: datetime) -> None:
-        runner, conn, run_id, display = self.runner, self.conn, self.run_id, self.display
-        trigger = json.loads(conn.execute("SELECT event FROM runs WHERE run_id = ?",
-                                          (run_id,)).fetchone()[0])
-        seq = runner._next(conn, "waits")
-        conn.execute("INSERT OR REPLACE INTO waits (run_id, seq, event_name, expression) "
-                     "VALUES (?, ?, ?, ?)", (run_id, seq, event, expression))
-        conn.execute("UPDATE runs SET status = 'waiting', due_at = ?, pending = ? "
-                     "WHERE run_id = ?", (_us(timeout_at), _dumps([self.step, display]), run_id))
-        runner._log(conn, run_id, display, protocol.WAIT_FOR_EVENT, until=_us(timeout_at),
-                    event=event, expression=expression)
+        store, conn, run_id, display = self.store, self.conn, self.run_id, self.display
+        trigger = store.trigger_event(conn, run_id)
+        seq = store.next_seq(conn, "waits")
+        store.add_wait(conn, run_id, seq, event, expression)
+        store.pend(conn, run_id, "waiting", due_us=us(timeout_at), step=self.step,
+                   display=display)
+        store.log(conn, run_id, display, protocol.WAIT_FOR_EVENT, until=us(timeout_at),
+                  event=event, expression=expression)
         try:
-            runner._index_wait(run_id, seq, event, expression, trigger)
+            self.runner.waits.add(run_id, seq, event, expression, trigger)
         except Exception as exc:
             # Inngest stores such a wait too; no event can match it, so it times out.
-            runner._log(conn, run_id, display, "WaitNeverMatches",
-                        error={"name": type(exc).__name__, "message": str(exc)})
+            store.log(conn, run_id, display, "WaitNeverMatches",
+                      error={"name": type(exc).__name__, "message": str(exc)})
