@@ -20,9 +20,12 @@ import runpy
 import sys
 from typing import Any
 
+from .events import events_in
+
 __all__ = ["add_run_command", "run_command", "load_functions", "format_entry"]
 
 BAD_INPUT = 2
+_NOT_AN_EVENT = '--event must be a JSON object with a "name"'
 
 
 def add_run_command(subparsers: Any) -> None:
@@ -103,8 +106,11 @@ def run_command(args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         sys.stderr.write(f"inngest-core run: --event is not valid JSON: {exc}\n")
         return BAD_INPUT
-    if not isinstance(event, dict) or not isinstance(event.get("name"), str):
-        sys.stderr.write('inngest-core run: --event must be a JSON object with a "name"\n')
+    try:
+        # One event, not a list.
+        [event] = events_in(event if isinstance(event, dict) else None, wording=_NOT_AN_EVENT)
+    except ValueError as exc:
+        sys.stderr.write(f"inngest-core run: {exc}\n")
         return BAD_INPUT
     try:
         functions = load_functions(args.file)

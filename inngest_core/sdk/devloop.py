@@ -25,11 +25,12 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .serve import DEV_SERVER_URL, MAX_BODY_BYTES, strict_json
+from .events import JSON, events_in
+from .serve import DEV_SERVER_URL
+from .wire import MAX_BODY_BYTES, strict_json
 
 __all__ = ["add_dev_commands", "dev_command", "send_command", "Inbox", "events_from"]
 
@@ -46,16 +47,7 @@ def events_from(doc: object) -> list[dict[str, Any]]:
     ...
     ValueError: an event is a JSON object with a "name" (a non-empty string)
     """
-    batch = doc if isinstance(doc, list) else [doc]
-    out = []
-    for event in batch:
-        if not isinstance(event, Mapping) or not isinstance(event.get("name"), str) \
-                or not event["name"]:
-            raise ValueError('an event is a JSON object with a "name" (a non-empty string)')
-        item = dict(event)
-        item.setdefault("data", {})
-        out.append(item)
-    return out
+    return events_in(doc, wording=JSON)
 
 
 class Inbox:
