@@ -10,8 +10,9 @@ an executor that awaits its blocks reuses the same declarations.  The failure op
 reports (``StepError``, ``StepFailed``) are resolved here too.
 
 Adding a kind is one :class:`StepKind` entry in :data:`KINDS` (with its functions), the tool
-method that executes it, and -- for an op the runner cannot yet carry out -- one verb of
-:class:`Resolution`.
+method that executes it, and its opcode in :mod:`~inngest_core.sdk.protocol` if the op is a
+new one.  An op the runner cannot carry out with the verbs of :class:`Resolution` needs a
+new verb (say, starting another function's run for an invoke).
 
 >>> SLEEP.check("nap", "90m")
 5400000000000

@@ -2,9 +2,16 @@
 
 It drives functions only through Inngest's step protocol -- real call requests, JSON in,
 JSON out -- either in process (:meth:`Function.handle`) or over HTTP
-(:meth:`LocalRunner.remote`, signed calls as Inngest's server makes them), and keeps every run's state -- memos, pending sleeps and waits, attempts, outcome
--- in SQLite (WAL, one transaction per state change), so a new runner on the same file
-resumes every pending run exactly where it stopped.
+(:meth:`LocalRunner.remote`, signed calls as Inngest's server makes them), and keeps every
+run's state -- memos, pending sleeps and waits, attempts, outcome -- in SQLite (WAL, one
+transaction per state change), so a new runner on the same file resumes every pending run
+exactly where it stopped.
+
+:class:`LocalRunner` makes the calls and applies their answers, resolving each reported op
+through the step-kind table (:mod:`~inngest_core.sdk.kinds`); the run state is in
+:mod:`~inngest_core.sdk.store`, what is due when in :mod:`~inngest_core.sdk.scheduler`,
+incoming events and waits in :mod:`~inngest_core.sdk.intake`, and the way to a function in
+:mod:`~inngest_core.sdk.transport` (in process) or :mod:`~inngest_core.sdk.remote` (HTTP).
 
 >>> from datetime import datetime, timezone
 >>> from inngest_core.sdk import function, Trigger
