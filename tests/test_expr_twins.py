@@ -24,11 +24,10 @@ from inngest_core._expr_lib import UInt
 from inngest_core._expr_subst import unparse
 from inngest_core.errors import EvaluationError, ExpressionLimitError
 
-from twins import NO_EXTENSIONS
+from twins import SKIP_COMPILED
 
-if NO_EXTENSIONS:
-    pytest.skip("INNGEST_CORE_NO_EXTENSIONS is set: the compiled twins are not under test",
-                allow_module_level=True)
+if SKIP_COMPILED:
+    pytest.skip(SKIP_COMPILED, allow_module_level=True)
 
 c: ModuleType = importlib.import_module("inngest_core._expr_c")
 py: ModuleType = importlib.import_module("inngest_core._expr_py")
