@@ -61,9 +61,11 @@ _MAX_INT_DIGITS = 19  # 2**63 has 19 digits: a longer significant run always ove
 _NUMBER = re.compile(r"([0-9]*)(?:([.,])([0-9]*))?")
 _SIMPLE_GROUP = "([0-9]{1,15})(ns|us|ms|s|m|h|d|w)"  # "ms" before "m": alternatives in order
 _SIMPLE = re.compile(f"{_SIMPLE_GROUP}(?:{_SIMPLE_GROUP}(?:{_SIMPLE_GROUP})?)?")
-_GO_GROUP = re.compile("([0-9]*)(?:\\.([0-9]*))?([A-Za-z\u00b5\u03bc]+)")
-# Everything up to and including a run of unit letters: the texts of consecutive groups.
+# Everything up to and including a run of unit letters: the texts of consecutive groups.  Run
+# only up to the last unit letter, where every attempt succeeds without backtracking: past it
+# each failed attempt would rescan the rest of the text, in time quadratic in its length.
 _GROUP_RUN = re.compile("[^A-Za-z\u00b5\u03bc]*[A-Za-z\u00b5\u03bc]+")
+_NO_UNIT_RUN = re.compile("[^A-Za-z\u00b5\u03bc]*")
 #: Inputs longer than this take the bulk path (see _parse_go_bulk); shorter ones the loop.
 _BULK_THRESHOLD = 512
 #: Larger than any int64 total: a group that is malformed or out of range on its own.
@@ -207,12 +209,13 @@ def _parse_go(text: str, i: int, negative: bool, limit: int, total: int) -> int:
 def _group_value(group: str) -> int:
     """Nanoseconds of one well-formed number-and-unit group, or ``_BAD_GROUP`` when it is
     not one (or is out of range on its own)."""
-    m = _GO_GROUP.fullmatch(group)
-    if m is None:
-        return _BAD_GROUP
-    int_digits, frac_digits, unit_text = m.group(1, 2, 3)
-    unit = _UNITS.get(unit_text)
-    if unit is None or (not int_digits and not frac_digits):
+    # A number and then exactly a unit's name.  _NUMBER has no suffix to fail, so it never
+    # backtracks (a fullmatch of number-then-letters would, over a long malformed number).
+    m = _NUMBER.match(group)
+    assert m is not None  # every part of the pattern is optional
+    int_digits, dot, frac_digits = m.group(1, 2, 3)
+    unit = _UNITS.get(group[m.end():])
+    if unit is None or dot == "," or (not int_digits and not frac_digits):
         return _BAD_GROUP
     significant = int_digits.lstrip("0")
     if len(significant) > _MAX_INT_DIGITS:
@@ -231,15 +234,21 @@ def _parse_go_bulk(text: str, i: int, negative: bool, limit: int) -> int:
     group: cut the text into groups (one C-level pass), value each distinct group, sum
     counts times values.  Only when that finds a problem is the first one located (C-level
     prefix sums) and the plain loop resumed at it, so errors are exactly the loop's."""
-    groups = _GROUP_RUN.findall(text, i)
-    covered = i + sum(map(len, groups))
-    values = {group: _group_value(group) for group in set(groups)}
-    if covered == len(text) and _BAD_GROUP not in values.values():
-        total = sum(values[group] * count for group, count in Counter(groups).items())
+    n = len(text)
+    tail = _NO_UNIT_RUN.match(text[::-1])  # read backwards: the run after the last unit letter
+    assert tail is not None  # the pattern matches the empty string
+    end = max(i, n - tail.end())
+    groups = _GROUP_RUN.findall(text, i, end)
+    if end < n:
+        groups.append(text[end:])  # no unit: a bad group
+    counts = Counter(groups)
+    values = {group: _group_value(group) for group in counts}
+    if _BAD_GROUP not in values.values():
+        total = sum(values[group] * count for group, count in counts.items())
         if total <= limit:
             return -total if negative else total
     # Running totals never decrease, so the first group to push past the limit (a bad
-    # group counts as beyond it) is found by bisection; none means the tail is the problem.
+    # group, such as a tail with no unit, counts as beyond it) is found by bisection.
     running = list(accumulate(map(values.__getitem__, groups)))
     k = bisect_right(running, limit)
     total = running[k - 1] if k else 0
