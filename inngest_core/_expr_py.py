@@ -508,6 +508,21 @@ def _lark_error(source: str, error: UnexpectedInput) -> Exception:
     return syntax_error("unexpected character " + show(char), source, offset)
 
 
+#: Tokens that leave a construct open until its operand or closing token comes: each is a
+#: frame of the compiled twin's parser and one level of the finished tree.
+_OPENERS = frozenset({"(", "[", "{", "?", "||", "&&", "<", "<=", ">=", ">", "==", "!=", "in",
+                      "+", "-", "*", "/", "%", "!"})
+
+
+def _pending(error: UnexpectedInput) -> int:
+    """How many constructs were open when the parser stopped."""
+    interactive = getattr(error, "interactive_parser", None)
+    if interactive is None:
+        return 0
+    return sum(1 for value in interactive.parser_state.value_stack
+               if type(value) is Token and value in _OPENERS)
+
+
 def parse(source: str, *, max_source_length: int = 100_000, max_depth: int = 250) -> Node:
     """Parse CEL ``source`` into the tuples of :mod:`inngest_core._expr_ast`.
 
@@ -529,6 +544,10 @@ def parse(source: str, *, max_source_length: int = 100_000, max_depth: int = 250
     try:
         item: _Item = parser.parse(source)  # type: ignore[assignment]
     except UnexpectedInput as error:
+        if _pending(error) > max_depth:
+            # The compiled twin fails as soon as more constructs are open than the limit
+            # allows, before it reads on to the error: so does this one.
+            raise depth_limit_error(max_depth) from None
         raise _lark_error(source, error) from None
     finally:
         context.source, context.max_depth, context.chain = saved
@@ -759,10 +778,12 @@ def _variable(name: str, missing: Any, scoped: bool) -> Closure:
 
 
 def _chain(root: str, fields: tuple[str, ...], missing: Any, scoped: bool) -> Closure:
-    """``root.f1.f2...``: the lookups of a select chain in one closure, dicts first."""
+    """``root.f1.f2...``: the lookups of a select chain in one closure, dicts first (a dict is
+    looked into once its keys are known to be plain strings, see ``_expr_lib.owned``)."""
     plain = _PLAIN
     to_cel = lib.to_cel
     select = lib.select
+    keyed = lib.str_keyed
     errors = {field: lib.error("no_such_key", key=field) for field in fields}
     absent = object()
 
@@ -772,13 +793,14 @@ def _chain(root: str, fields: tuple[str, ...], missing: Any, scoped: bool) -> Cl
         except KeyError:
             value = missing
         for field in fields:
+            value = to_cel(value)
             if type(value) is dict:
                 try:
                     value = value[field]
                 except KeyError:
                     return errors[field]
             else:
-                value = select(to_cel(value), field)
+                value = select(value, field)
                 if type(value) is CelError:
                     return value
         if type(value) in plain:
@@ -793,11 +815,11 @@ def _chain(root: str, fields: tuple[str, ...], missing: Any, scoped: bool) -> Cl
                 value = _resolve(act, root) if scoped else act[root]
             except KeyError:
                 return chain(act)
-            if type(value) is dict:
+            if type(value) is dict and keyed(value):
                 value = value.get(first, absent)
-                if type(value) is dict:
+                if type(value) is dict and keyed(value):
                     value = value.get(second, absent)
-                    if type(value) is dict:
+                    if type(value) is dict and keyed(value):
                         value = value.get(third, absent)
                         if type(value) in plain:
                             return value
@@ -815,9 +837,9 @@ def _chain(root: str, fields: tuple[str, ...], missing: Any, scoped: bool) -> Cl
                 value = _resolve(act, root) if scoped else act[root]
             except KeyError:
                 return chain(act)
-            if type(value) is dict:
+            if type(value) is dict and keyed(value):
                 value = value.get(first, absent)
-                if type(value) is dict:
+                if type(value) is dict and keyed(value):
                     value = value.get(second, absent)
                     if type(value) in plain:
                         return value
@@ -1444,7 +1466,11 @@ class Program:
         ...
         inngest_core.errors.EvaluationError: division by zero
         """
-        if type(activation) is not dict and not isinstance(activation, Mapping):
+        if type(activation) is dict:
+            lib.check_keys(activation)
+        elif issubclass(type(activation), Mapping):  # the class is asked, not the object
+            activation = lib.plain_mapping(activation)
+        else:
             raise TypeError(f"activation must be a mapping, not {type(activation).__name__}")
         run = self._run
         names = self._dotted_names

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ._expr_ast import MAX_NESTING, Node
+from ._expr_lib import UInt, check_keys, foreign, owned, plain_mapping
 from .errors import EvaluationError, depth_limit_error
 
 __all__ = ["literal", "select_path", "substitute", "unparse"]
@@ -122,47 +123,50 @@ def literal(value: object) -> Node:
     >>> literal([1, 2.5])
     ('list', (('const', 'int', 1), ('const', 'double', 2.5)))
     """
+    value = owned(value)  # exact builtin types only; a foreign object is an error
+    kind = type(value)
     if value is None:
         return ("const", "null", None)
-    if isinstance(value, bool):
+    if kind is bool:
         return ("const", "bool", value)
-    if isinstance(value, int):
-        if type(value).__name__ == "UInt":
-            if not 0 <= value < 1 << 64:
-                raise EvaluationError("unsupported value: uint out of range")
-            return ("const", "uint", int(value))
-        if not -(1 << 63) <= value < 1 << 63:
+    if kind is UInt:
+        if not 0 <= value < 1 << 64:  # type: ignore[operator]
+            raise EvaluationError("unsupported value: uint out of range")
+        return ("const", "uint", int(value))  # type: ignore[call-overload]
+    if kind is int:
+        if not -(1 << 63) <= value < 1 << 63:  # type: ignore[operator]
             raise EvaluationError(f"unsupported value: int {value} out of the int64 range")
-        return ("const", "int", int(value))
-    if isinstance(value, float):
-        if math.isnan(value):
+        return ("const", "int", value)
+    if kind is float:
+        if math.isnan(value):  # type: ignore[arg-type]
             return ("call", "double", (("const", "string", "NaN"),))
-        if math.isinf(value):
-            return ("call", "double", (("const", "string", "Infinity" if value > 0 else "-Infinity"),))
+        if math.isinf(value):  # type: ignore[arg-type]
+            return ("call", "double", (("const", "string", "Infinity" if value > 0 else "-Infinity"),))  # type: ignore[operator]
         return ("const", "double", value)
-    if isinstance(value, str):
+    if kind is str:
         return ("const", "string", value)
-    if isinstance(value, (bytes, bytearray)):
-        return ("const", "bytes", bytes(value))
-    if isinstance(value, (list, tuple)):
-        return ("list", tuple(literal(item) for item in value))
-    if isinstance(value, Mapping):
+    if kind is bytes:
+        return ("const", "bytes", value)
+    if kind is list or kind is tuple:
+        return ("list", tuple(literal(item) for item in value))  # type: ignore[attr-defined]
+    if kind is dict:
         entries = []
-        for key, item in value.items():
-            if not isinstance(key, (str, int)):  # bool is an int
+        for key, item in value.items():  # type: ignore[attr-defined]
+            key_kind = type(key)
+            if not (key_kind is str or key_kind is int or key_kind is bool or key_kind is UInt):
                 raise EvaluationError(
-                    f"unsupported value: map key of type {type(key).__name__}")
+                    f"unsupported value: map key of type {key_kind.__name__}")
             entries.append((literal(key), literal(item)))
         return ("map", tuple(entries))
-    if isinstance(value, datetime):
-        return ("call", "timestamp", (("const", "string", _rfc3339(value)),))
-    if isinstance(value, timedelta):
-        micros = (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
+    if kind is datetime:
+        return ("call", "timestamp", (("const", "string", _rfc3339(value)),))  # type: ignore[arg-type]
+    if kind is timedelta:
+        micros = (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds  # type: ignore[attr-defined]
         seconds = f"{'-' if micros < 0 else ''}{abs(micros) // 1_000_000}"
         fraction = abs(micros) % 1_000_000
         text = seconds + (f".{fraction:06d}".rstrip("0") if fraction else "") + "s"
         return ("call", "duration", (("const", "string", text),))
-    raise EvaluationError(f"unsupported value type: {type(value).__name__}")
+    raise foreign(kind)  # one of the package's own CEL values: not data
 
 
 # ----------------------------------------------------------------------------- unparse
@@ -299,12 +303,13 @@ def select_path(node: Node) -> tuple[str, list[Any]] | None:
 
 def _lookup(value: Any, path: list[Any]) -> Any:
     for key in path:
-        if isinstance(value, Mapping):
+        value = owned(value)
+        kind = type(value)
+        if kind is dict:
             if key not in value:
                 return _MISSING
             value = value[key]
-        elif isinstance(value, (list, tuple)) and isinstance(key, int) and \
-                not isinstance(key, bool) and 0 <= key < len(value):
+        elif (kind is list or kind is tuple) and type(key) is int and 0 <= key < len(value):
             value = value[key]
         else:
             return _MISSING
@@ -404,6 +409,12 @@ def substitute(node: Node, bindings: Mapping[str, Any]) -> Node:
     >>> unparse(substitute(tree, {"event": {"a": 5}}))
     'false'
     """
+    if type(bindings) is dict:
+        check_keys(bindings)
+    elif issubclass(type(bindings), Mapping):  # the class is asked, not the object
+        bindings = plain_mapping(bindings)
+    else:
+        raise TypeError(f"bindings must be a mapping, not {type(bindings).__name__}")
     try:
         return _substitute(node, bindings, frozenset())
     except RecursionError:  # bound data nested past what any program may hold
@@ -427,7 +438,7 @@ def _substitute(node: Node, bindings: Mapping[str, Any], shadowed: frozenset[str
         found = select_path(node[1])
         if found is not None and found[0] in bindings and found[0] not in shadowed:
             owner = _lookup(bindings[found[0]], found[1])
-            if isinstance(owner, Mapping):
+            if owner is not _MISSING and type(owner := owned(owner)) is dict:
                 return ("const", "bool", node[2] in owner)
         return ("has", _substitute(node[1], bindings, shadowed), node[2])
     if kind == "call":

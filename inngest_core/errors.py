@@ -352,6 +352,6 @@ EVALUATION_MESSAGES: dict[str, str] = {
     "time_zone": "unknown time zone {text}",
     "regex": "invalid regular expression {text}: {detail}",
     "message": "cannot build message {name}: there are no protobuf message types here",
-    "unsupported_value": "unsupported value type {type}: {value}",
+    "unsupported_value": "unsupported value type {type}",
     "int_value_range": "int value {value} is outside the signed 64-bit range",
 }

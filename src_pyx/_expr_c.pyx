@@ -1063,6 +1063,10 @@ from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
 
 from collections.abc import Mapping as _Mapping
 
+from _owned cimport dict_str_keyed, check_dict_kind
+
+check_dict_kind()
+
 from inngest_core.errors import EvaluationError, comprehension_limit_error
 from inngest_core._expr_ast import MAX_NESTING
 
@@ -1102,6 +1106,8 @@ cdef object LIB_INDEX = None
 cdef object LIB_CONTAINS = None
 cdef object LIB_ITERATE = None
 cdef object LIB_MAKE_MAP = None
+cdef object CHECK_KEYS = None
+cdef object PLAIN_MAPPING = None
 cdef dict FUNCTIONS = None
 cdef dict TYPES = None
 cdef object RECURSION_ROOM = None
@@ -1110,7 +1116,7 @@ cdef object RECURSION_ROOM = None
 cdef int bind() except -1:
     global BOUND, ERROR, UINT, TO_CEL, TO_PYTHON, LIB_ERROR, NO_OVERLOAD, LIB_CALL, LIB_SELECT
     global LIB_HAS, LIB_INDEX, LIB_CONTAINS, LIB_ITERATE, LIB_MAKE_MAP, FUNCTIONS, TYPES
-    global RECURSION_ROOM
+    global RECURSION_ROOM, CHECK_KEYS, PLAIN_MAPPING
     if BOUND:
         return 0
     from inngest_core import _expr_lib as lib
@@ -1127,6 +1133,8 @@ cdef int bind() except -1:
     LIB_CONTAINS = lib.contains
     LIB_ITERATE = lib.iterate
     LIB_MAKE_MAP = lib.make_map
+    CHECK_KEYS = lib.check_keys
+    PLAIN_MAPPING = lib.plain_mapping
     FUNCTIONS = lib.FUNCTIONS
     TYPES = lib.TYPES
     RECURSION_ROOM = lib.recursion_room
@@ -1140,11 +1148,16 @@ cdef inline bint is_error(object v) noexcept:
 
 cdef inline object cel_in(object v):
     """A value read from the activation, a map or a list, as ``to_cel`` makes it: the
-    primitives Python and CEL share pass as they are (an int after its range check)."""
+    primitives Python and CEL share pass as they are (an int after its range check, a dict
+    once its keys are known to be owned: see "owned values" in ``_expr_lib``)."""
     cdef type t = type(v)
     cdef int overflow
-    if t is str or t is bool or t is float or t is dict or v is None:
+    if t is str or t is bool or t is float or v is None:
         return v
+    if t is dict:
+        if dict_str_keyed(v):
+            return v
+        return CHECK_KEYS(v)
     if t is int:
         PyLong_AsLongLongAndOverflow(v, &overflow)
         if overflow == 0:
@@ -1812,7 +1825,6 @@ cdef class Builder:
     cdef Py_ssize_t depth
     cdef bint loops
     cdef bint dotted
-    cdef set names      # every variable name an Ident looks up
 
     cdef Node build(self, tuple node, dict scope):
         cdef str tag = node[0]
@@ -1929,9 +1941,6 @@ cdef class Builder:
             return built
         built = Ident.__new__(Ident)
         (<Ident>built).name = name[1:] if name.startswith(".") else name
-        if self.names is None:
-            self.names = set()
-        self.names.add((<Ident>built).name)
         (<Ident>built).missing = missing_name((<Ident>built).name)
         return built
 
@@ -2126,7 +2135,6 @@ cdef class Program:
     cdef Py_ssize_t slots
     cdef bint loops
     cdef Py_ssize_t max_steps
-    cdef tuple names            # the variables an Ident reads
     cdef tuple dotted_names     # dotted names a select chain could mean
     cdef Node dotted_root       # the tree resolving them, compiled when first needed
     cdef Py_ssize_t deep        # the tree's height bound when past the default depth, else 0
@@ -2177,8 +2185,12 @@ cdef class Program:
         cdef Node root = self.root
         if type(activation) is dict:
             act = <dict>activation
+            if not dict_str_keyed(act):
+                CHECK_KEYS(act)
+        elif issubclass(type(activation), _Mapping):  # the class is asked, not the object
+            act = PLAIN_MAPPING(activation)
         else:
-            act = self.as_dict(activation)
+            raise TypeError(f"activation must be a mapping, not {type(activation).__name__}")
         if self.dotted_names and binds_dotted(act, self.dotted_names):
             root = self.dotted()
         if self.loops:
@@ -2187,23 +2199,6 @@ cdef class Program:
             sc.steps = 0
             sc.max_steps = self.max_steps
         return root.eval(act, sc)
-
-    cdef dict as_dict(self, object activation):
-        """The entries of a mapping that is not a plain dict that this program can read,
-        each read with ``activation[name]`` as the Python twin reads it (a ``defaultdict``
-        answers its default)."""
-        if not isinstance(activation, _Mapping):
-            raise TypeError(f"activation must be a mapping, not {type(activation).__name__}")
-        cdef dict act = {}
-        for name in self.names:
-            try:
-                act[name] = activation[name]
-            except KeyError:
-                pass
-        for name in self.dotted_names:
-            if name in activation:
-                act[name] = activation[name]
-        return act
 
     cdef Node dotted(self):
         # A benign race: two threads may both compile it; either tree is the same.
@@ -2387,7 +2382,6 @@ cdef int setup(Program program, str source, tuple tree, Py_ssize_t max_steps,
     free, dotted = free_names(tree)
     program.variables = shared(free)
     program.dotted_names = dotted
-    program.names = shared(tuple(builder.names)) if builder.names is not None else ()
     program.slots = builder.slots
     program.loops = builder.loops
     program.max_steps = max_steps

@@ -9,18 +9,21 @@ stored waits are one ``async.x == "<id>"`` comparison: this halves their memory)
 """
 
 import bisect
-import math
 import threading
-from collections.abc import Mapping
 
 from cpython.dict cimport PyDict_GetItem, PyDict_CheckExact
 from cpython.object cimport PyObject
 
-from inngest_core._wait_py import decompose, value_key
+from _owned cimport dict_str_keyed, check_dict_kind
+
+from inngest_core._wait_plan import MISSING, choose, decompose, lookup as slow_lookup
+from inngest_core._wait_plan import range_value, value_key
+
+check_dict_kind()
 
 __all__ = ["ExpressionIndex", "decompose"]
 
-cdef object _MISSING = object()
+cdef object _MISSING = MISSING
 
 
 cdef class _Many:
@@ -32,20 +35,18 @@ cdef class _Many:
 
 
 cdef inline object lookup(object event, tuple path):
+    """The planner's ``lookup``, inlined for dicts of exact str keys (the others are read
+    there, safely)."""
     cdef object value = event
     cdef PyObject* found
     for key in path:
-        if PyDict_CheckExact(value):
+        if PyDict_CheckExact(value) and dict_str_keyed(value):
             found = PyDict_GetItem(value, key)
             if found is NULL:
                 return _MISSING
             value = <object>found
-        elif isinstance(value, Mapping):
-            value = value.get(key, _MISSING)
-            if value is _MISSING:
-                return _MISSING
         else:
-            return _MISSING
+            return slow_lookup(event, path)
     return value
 
 
@@ -166,7 +167,7 @@ cdef class ExpressionIndex:
             if key in self._entries:
                 self._unfile(key)
             for group in groups:
-                filing = self._choose(group)
+                filing = choose(group, self._held)
                 if filing is not None:
                     filing = (filing[0], self._paths.setdefault(filing[1], filing[1]),
                               *filing[2:])
@@ -185,31 +186,15 @@ cdef class ExpressionIndex:
             self._unfile(key)
             del self._entries[key]
 
-    cdef object _choose(self, tuple group):
-        """The equality whose buckets hold the fewest keys now, else the first range, else
-        ``None`` (see the Python twin)."""
-        cdef dict table
-        cdef Py_ssize_t size, best_size = -1
-        cdef object best = None
-        if not group:
-            return None
-        if group[0][0] != "eq":
-            return group[0]
-        for atom in group:
-            if atom[0] != "eq":
-                break
-            table = self._equal.get(atom[1])
-            size = 0
-            if table is not None:
-                for value in atom[2]:
-                    held = table.get(value, _MISSING)
-                    if held is _MISSING:
-                        continue
-                    size += len((<_Many>held).keys) if type(held) is _Many else 1
-            if best is None or size < best_size:
-                best = atom
-                best_size = size
-        return best
+    def _held(self, path, value):
+        """How many keys the bucket of ``value`` under ``path`` holds (for ``choose``)."""
+        cdef dict table = self._equal.get(path)
+        if table is None:
+            return 0
+        held = table.get(value, _MISSING)
+        if held is _MISSING:
+            return 0
+        return len((<_Many>held).keys) if type(held) is _Many else 1
 
     cdef _file(self, object key, Py_ssize_t seq, object filing):
         cdef dict table
@@ -285,10 +270,14 @@ cdef class ExpressionIndex:
                     found.add(held)
         for path, ranges in self._ranges.items():
             value = lookup(async_event, <tuple>path)
-            if (type(value) is int or type(value) is float or
-                    (isinstance(value, (int, float)) and not isinstance(value, bool))):
-                if value == value:
-                    (<_Ranges>ranges).candidates(value, found)
+            if type(value) is float:
+                if value != value:
+                    continue
+            elif type(value) is not int:
+                value = range_value(value)
+                if value is None:
+                    continue
+            (<_Ranges>ranges).candidates(value, found)
         if self._always:
             found.update(self._always)
         cdef list keys = list(found)

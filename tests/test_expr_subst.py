@@ -73,7 +73,7 @@ def test_literal_sources(value: object, source: str) -> None:
     ("value", "message"),
     [
         (2**63, "unsupported value: int 9223372036854775808 out of the int64 range"),
-        (object(), "unsupported value type: object"),
+        (object(), "unsupported value type object"),
         ({1.5: 1}, "unsupported value: map key of type float"),
         ("\ud800", "unsupported value: a lone surrogate U+D800 in a string"),
     ],
