@@ -245,7 +245,7 @@ class Function:
         try:
             result = self.fn(ctx, step)
         except StepInterrupt as stop:
-            return protocol.step_response(stop.ops)
+            return protocol.step_response(stop.ops, headers)
         except (NonRetriableError, StepError) as exc:
             headers[protocol.HEADER_NO_RETRY] = "true"
             return Response(400, headers, protocol.error_body(exc))

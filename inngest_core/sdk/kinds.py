@@ -178,9 +178,12 @@ def _report_step(step_id: str, checked: object) -> tuple[str, None]:
 
 
 def _read_data(memo: object, step_id: str) -> Any:
-    _raise_memoized_error(memo, step_id)
-    if isinstance(memo, Mapping) and "data" in memo:
-        return memo["data"]
+    # Read on every replayed step: one type check for both memo forms.
+    if isinstance(memo, Mapping):
+        if "error" in memo:
+            _raise_memoized_error(memo, step_id)
+        if "data" in memo:
+            return memo["data"]
     return memo
 
 

@@ -306,10 +306,12 @@ def error_body(exc: BaseException) -> dict[str, str]:
     return {"name": str(name), "message": str(message), "stack": str(stack)}
 
 
-def step_response(ops: Sequence[Mapping[str, Any]]) -> Response:
+def step_response(ops: Sequence[Mapping[str, Any]],
+                  headers: dict[str, str] | None = None) -> Response:
     """The 206 answer reporting ``ops`` (one per step reached; several when a group of
     steps is planned at once), with the retry header their failures call for: ``false``
-    after a ``StepError`` (Inngest retries), ``true`` after a ``StepFailed``.
+    after a ``StepError`` (Inngest retries), ``true`` after a ``StepFailed``.  ``headers``
+    (the :func:`base_headers` by default) are extended in place.
 
     >>> r = step_response([{"op": "StepError", "error": {}}])
     >>> r.status, r.headers[HEADER_NO_RETRY]
@@ -317,7 +319,8 @@ def step_response(ops: Sequence[Mapping[str, Any]]) -> Response:
     >>> HEADER_NO_RETRY in step_response([{"op": "Sleep"}]).headers
     False
     """
-    headers = base_headers()
+    if headers is None:
+        headers = base_headers()
     opcodes = {op.get("op") for op in ops}
     if STEP_FAILED in opcodes:
         headers[HEADER_NO_RETRY] = "true"
