@@ -9,6 +9,7 @@ import pytest
 
 from inngest_core.bench import Contender, Group, groups, runner
 from inngest_core.cli import main
+from twins import Twin
 
 
 def test_every_group_has_both_twins_and_checks() -> None:
@@ -63,9 +64,9 @@ def test_wait_workload_sources_are_the_substituted_templates() -> None:
         assert str(compile_program(template).substitute({"event": event})) == wait_source(i)
 
 
-def test_wait_groups_resume_the_expected_waits() -> None:
+def test_wait_groups_resume_the_expected_waits(impl: Twin) -> None:
     from inngest_core.bench.wait import EVENT, build, expected_keys
 
-    index = build("c", 5_000)
+    index = build(impl.suffix, 5_000)
     assert index.match(EVENT) == expected_keys(5_000) == [4242]
     assert len(index) == 5_000

@@ -13,6 +13,7 @@ import pytest
 
 import inngest_core
 from inngest_core import DatetimeError
+from twins import SKIP_COMPILED
 
 UTC = timezone.utc
 
@@ -317,16 +318,15 @@ def test_formats_tuple(impl) -> None:
 def test_public_api_is_the_live_twin() -> None:
     from inngest_core import datetimes
 
-    expected = "python" if os.environ.get("INNGEST_CORE_NO_EXTENSIONS") else "compiled"
+    expected = "python" if SKIP_COMPILED else "compiled"
     assert inngest_core.IMPLEMENTATION == expected
     module = "inngest_core._datetime_py" if expected == "python" else "_datetime_c"
     assert inngest_core.parse_datetime.__module__.endswith(module.split(".")[-1])
     assert datetimes.parse_datetime is inngest_core.parse_datetime
 
 
+@pytest.mark.skipif(bool(SKIP_COMPILED), reason=SKIP_COMPILED or "")
 def test_compiled_twin_loaded() -> None:
-    if os.environ.get("INNGEST_CORE_NO_EXTENSIONS"):
-        pytest.skip("pure-Python run")
     module = importlib.import_module("inngest_core._datetime_c")
     assert module.__file__ is not None and not module.__file__.endswith(".py")
 

@@ -305,12 +305,12 @@ def test_unsupported_values(twin: ModuleType) -> None:
         def __repr__(self) -> str:
             return "<Thing>"
 
-    message = fails(twin, "x", {"x": Thing()})
-    assert message == "unsupported value type Thing: <Thing>"
+    # The message names the type only: the object's own __repr__ is never called.
+    assert fails(twin, "x", {"x": Thing()}) == "unsupported value type Thing"
     # The evaluator never reads attributes: a selection on an object is an error too.
-    assert fails(twin, "x.attribute", {"x": Thing()}).startswith("unsupported value type Thing")
-    assert fails(twin, "x[0] == 1", {"x": [Thing()]}).startswith("unsupported value type Thing")
-    assert fails(twin, "x", {"x": {1: {2, 3}}}).startswith("unsupported value type set")
+    assert fails(twin, "x.attribute", {"x": Thing()}) == "unsupported value type Thing"
+    assert fails(twin, "x[0] == 1", {"x": [Thing()]}) == "unsupported value type Thing"
+    assert fails(twin, "x", {"x": {1: {2, 3}}}) == "unsupported value type set"
 
 
 def test_int_out_of_int64_range(twin: ModuleType) -> None:
@@ -414,13 +414,15 @@ def test_deep_programs_evaluate(twin: ModuleType) -> None:
 
 
 @pytest.mark.parametrize("raised", [False, True], ids=["default", "raised"])
-def test_huge_sources_answer_within_a_second(twin: ModuleType, raised: bool) -> None:
+def test_huge_sources_answer_at_once(twin: ModuleType, raised: bool) -> None:
+    # A guard against hangs and quadratic work, not a speed test: the bound is generous (a
+    # shared machine), the speed is measured by the bench rows.
     limits = {"max_source_length": 10**7} if raised else {}
     for source in ("+".join(["1"] * 250_000), "(" * 100_000 + "1" + ")" * 100_000):
         start = time.perf_counter()
         with pytest.raises(ExpressionLimitError):
             twin.compile_program(source, **limits)
-        assert time.perf_counter() - start < 1.0
+        assert time.perf_counter() - start < 5.0
     start = time.perf_counter()
     literal = '"' + "x" * 1_000_000 + '"'
     if raised:
@@ -428,7 +430,7 @@ def test_huge_sources_answer_within_a_second(twin: ModuleType, raised: bool) -> 
     else:
         with pytest.raises(ExpressionLimitError):
             twin.compile_program(literal)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 5.0
 
 
 # ------------------------------------------------------------------ the public API

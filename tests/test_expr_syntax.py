@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 from types import ModuleType
 from typing import Any
@@ -13,14 +12,12 @@ from typing import Any
 import pytest
 
 from inngest_core.errors import ExpressionLimitError, ExpressionSyntaxError
-
-#: The twins these tests run against; the compiled twin's author switches this to ["c", "py"].
-TWINS_UNDER_TEST = ["c", "py"]
+from twins import Twin
 
 
-@pytest.fixture(params=TWINS_UNDER_TEST)
-def twin(request: pytest.FixtureRequest) -> ModuleType:
-    return importlib.import_module(f"inngest_core._expr_{request.param}")
+@pytest.fixture
+def twin(impl: Twin) -> ModuleType:
+    return impl.expr
 
 
 def c(kind: str, value: Any) -> tuple[Any, ...]:
@@ -260,6 +257,8 @@ HUGE = {
 @pytest.mark.parametrize("name", sorted(HUGE))
 @pytest.mark.parametrize("raised", [False, True], ids=["default", "raised"])
 def test_huge_inputs_answer_fast(twin: ModuleType, name: str, raised: bool) -> None:
+    # A guard against hangs and quadratic work with a generous bound (a shared machine); the
+    # speed itself is measured by the bench rows.
     source = HUGE[name]
     limits = {"max_source_length": 10**7} if raised else {}
     start = time.perf_counter()
@@ -270,4 +269,4 @@ def test_huge_inputs_answer_fast(twin: ModuleType, name: str, raised: bool) -> N
     else:
         assert raised and name == "string"
         assert node == c("string", "x" * 1_000_000)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 5.0
