@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from .clock import Clock, ManualClock, SystemClock
 from .function import Function, Trigger, function
+from .options import (Batch, Cancel, Concurrency, Debounce, FunctionConfigError, FunctionOptions,
+                      Priority, RateLimit, Singleton, Throttle, Timeouts)
 from .protocol import Response, hash_step_id
 from .remote import RemoteFunction, SyncError
 from .runner import HistoryEntry, LocalRunner
@@ -36,6 +38,17 @@ __all__ = [
     "function",
     "Trigger",
     "Function",
+    "FunctionOptions",
+    "FunctionConfigError",
+    "Concurrency",
+    "Throttle",
+    "RateLimit",
+    "Debounce",
+    "Priority",
+    "Batch",
+    "Cancel",
+    "Timeouts",
+    "Singleton",
     "Context",
     "Step",
     "NonRetriableError",

@@ -21,16 +21,22 @@ from __future__ import annotations
 import json
 import re
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from ..expr import Program, compile_expression
+from ..duration import format_duration
+from ..expr import Program
 from . import protocol
+from .options import (CRON_JITTER, FUNCTION_FAILED_EVENT, MAX_TRIGGER_TEXT, MAX_TRIGGERS, Batch,
+                      Cancel, Concurrency, Debounce, Duration, FunctionConfigError,
+                      FunctionOptions, Priority, RateLimit, Singleton, Throttle, Timeouts,
+                      compile_option_expression, duration_ns)
 from .protocol import Response
 from .step import Context, NonRetriableError, Step, StepError, StepInterrupt
 
-__all__ = ["Trigger", "Function", "function", "FunctionBody"]
+__all__ = ["Trigger", "Function", "function", "FunctionBody", "FunctionOptions",
+           "FunctionConfigError"]
 
 #: A function body: ``fn(ctx, step)``.
 FunctionBody = Callable[[Context, Step], Any]
@@ -52,13 +58,16 @@ _DESCRIPTORS = {
 class Trigger:
     """What starts a function: an ``event`` name (with an optional ``if_`` CEL expression,
     compiled at definition) or a ``cron`` schedule (validated at definition;
-    ``"TZ=Europe/Paris 0 9 * * *"`` sets its time zone, UTC otherwise).
+    ``"TZ=Europe/Paris 0 9 * * *"`` sets its time zone, UTC otherwise; ``jitter`` -- 0s, or
+    1s to 5m -- lets Inngest start each run up to that much later).
 
     >>> Trigger(cron="TZ=Europe/Paris 0 9 * * *").next_fire(
     ...     datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc))
     datetime.datetime(2024, 1, 2, 8, 0, tzinfo=datetime.timezone.utc)
     >>> Trigger(cron="0 9 * * MON").config()
     {'cron': '0 9 * * MON'}
+    >>> Trigger(cron="@hourly", jitter="90s").config()
+    {'cron': '@hourly', 'jitter': '1m30s'}
     >>> Trigger(cron="61 * * * *")
     Traceback (most recent call last):
     ...
@@ -66,11 +75,13 @@ class Trigger:
     """
 
     def __init__(self, event: str | None = None, *, cron: str | None = None,
-                 if_: str | None = None) -> None:
+                 if_: str | None = None, jitter: Duration | None = None) -> None:
         if (event is None) == (cron is None):
             raise ValueError("a Trigger takes an event name or a cron schedule (exactly one)")
         self.event = event
         self.cron = cron
+        #: The cron jitter in nanoseconds (``None`` when not given).
+        self.jitter_ns: int | None = None
         self.expression: str | None = None
         self._program: Program | None = None
         self._zone: zoneinfo.ZoneInfo | None = None
@@ -78,18 +89,32 @@ class Trigger:
         if event is not None:
             if not isinstance(event, str) or not event:
                 raise ValueError("a Trigger's event name must be a non-empty str")
+            if len(event) > MAX_TRIGGER_TEXT:
+                raise FunctionConfigError("trigger.event", f"the event name is {len(event)} "
+                                          f"characters long: Inngest allows at most "
+                                          f"{MAX_TRIGGER_TEXT}", event)
+            if jitter is not None:
+                raise ValueError("an event Trigger takes no jitter (only a cron Trigger does)")
             if if_ is not None:
-                self._program = compile_expression(if_)
+                self._program = compile_option_expression("trigger.if_", if_)
                 self.expression = self._program.source
         else:
             if if_ is not None:
                 raise ValueError("a cron Trigger takes no if_ expression")
             if not isinstance(cron, str) or not cron.strip():
                 raise ValueError("a Trigger's cron schedule must be a non-empty str")
+            if len(cron) > MAX_TRIGGER_TEXT:
+                raise FunctionConfigError("trigger.cron", f"the schedule is {len(cron)} "
+                                          f"characters long: Inngest allows at most "
+                                          f"{MAX_TRIGGER_TEXT}", cron)
             self._zone, self._schedule = _parse_cron(cron)
+            if jitter is not None:
+                self.jitter_ns = duration_ns("trigger.jitter", jitter, CRON_JITTER)
 
     def __repr__(self) -> str:
         if self.cron is not None:
+            if self.jitter_ns is not None:
+                return f"Trigger(cron={self.cron!r}, jitter={format_duration(self.jitter_ns)!r})"
             return f"Trigger(cron={self.cron!r})"
         extra = f", if_={self.expression!r}" if self.expression is not None else ""
         return f"Trigger(event={self.event!r}{extra})"
@@ -132,6 +157,8 @@ class Trigger:
         {'event': 'auth/signup'}
         """
         if self.cron is not None:
+            if self.jitter_ns is not None:
+                return {"cron": self.cron, "jitter": format_duration(self.jitter_ns)}
             return {"cron": self.cron}
         assert self.event is not None
         doc = {"event": self.event}
@@ -164,23 +191,67 @@ def _parse_cron(text: str) -> tuple[zoneinfo.ZoneInfo | None, str]:
     return zone, body
 
 
+def _triggers(trigger: Trigger | Sequence[Trigger]) -> tuple[Trigger, ...]:
+    if isinstance(trigger, Trigger):
+        return (trigger,)
+    if not isinstance(trigger, (list, tuple)):
+        raise TypeError(f"trigger must be a Trigger or a list of them, not "
+                        f"{type(trigger).__name__}")
+    for item in trigger:
+        if not isinstance(item, Trigger):
+            raise TypeError(f"trigger must be a Trigger or a list of them, not a list "
+                            f"holding {type(item).__name__}")
+    # pkg/inngest/trigger.go (MultipleTriggers.Validate): 1 to consts.MaxTriggers triggers, no
+    # two the same, no cron expression twice (even with another jitter).
+    if not trigger or len(trigger) > MAX_TRIGGERS:
+        raise FunctionConfigError("trigger", f"{len(trigger)} triggers given: Inngest takes "
+                                  f"from 1 to {MAX_TRIGGERS}", list(trigger))
+    seen: set[tuple[str, str, str | None, int | None]] = set()
+    crons: set[str] = set()
+    for item in trigger:
+        if item.cron is not None:
+            if item.cron in crons:
+                raise FunctionConfigError("trigger", f"the cron schedule {item.cron!r} is "
+                                          "given twice", list(trigger))
+            crons.add(item.cron)
+        else:
+            assert item.event is not None
+            key = ("event", item.event, item.expression, None)
+            if key in seen:
+                raise FunctionConfigError("trigger", f"the trigger {item!r} is given twice",
+                                          list(trigger))
+            seen.add(key)
+    return tuple(trigger)
+
+
 class Function:
-    """An Inngest function: ``name``, ``slug`` (its id), ``trigger`` and its body.
+    """An Inngest function: ``name``, ``slug`` (its id), its ``triggers`` (``trigger`` is
+    the first), ``options`` (:class:`~inngest_core.sdk.options.FunctionOptions`), an
+    ``on_failure`` handler, and its body.
 
     Made by :func:`function`.  :meth:`handle` answers one call request of Inngest's step
-    protocol; :meth:`config` is its registration document.
+    protocol; :meth:`config` is its registration document, :meth:`configs` adds the
+    failure handler's.
 
     >>> f = Function(lambda ctx, step: None, slug="noop", trigger=Trigger(event="a/b"))
-    >>> f.name, f.slug, f.retries, f.max_attempts
-    ('noop', 'noop', 4, 5)
+    >>> f.name, f.slug, f.retries, f.max_attempts, f.options.throttle
+    ('noop', 'noop', 4, 5, None)
     """
 
-    def __init__(self, fn: FunctionBody, *, slug: str, trigger: Trigger,
-                 name: str | None = None, retries: int | None = None) -> None:
+    def __init__(self, fn: FunctionBody, *, slug: str, trigger: Trigger | Sequence[Trigger],
+                 name: str | None = None, retries: int | None = None,
+                 options: FunctionOptions | None = None,
+                 on_failure: FunctionBody | None = None) -> None:
         if not isinstance(slug, str) or not _SLUG.match(slug):
             raise ValueError(f"invalid function id {slug!r}: use letters, digits and - _ . :")
-        if not isinstance(trigger, Trigger):
-            raise TypeError(f"trigger must be a Trigger, not {type(trigger).__name__}")
+        triggers = _triggers(trigger)
+        if options is None:
+            options = FunctionOptions()
+        if not isinstance(options, FunctionOptions):
+            raise TypeError(f"options must be FunctionOptions, not {type(options).__name__}")
+        if on_failure is not None and not callable(on_failure):
+            raise FunctionConfigError("on_failure", "expected a function fn(ctx, step), not "
+                                      f"{type(on_failure).__name__}", on_failure)
         if retries is None:
             retries = protocol.DEFAULT_RETRIES
         if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 20:
@@ -189,8 +260,16 @@ class Function:
         self.fn = fn
         self.slug = slug
         self.name = name or slug
-        self.trigger = trigger
+        #: Every trigger, in the order given.
+        self.triggers = triggers
+        #: The first trigger.
+        self.trigger = triggers[0]
         self.retries = retries
+        #: The function's options (concurrency, throttle, ..., each ``None`` or empty if unset).
+        self.options = options
+        #: Runs when a run of this function fails for good (a function of its own, triggered
+        #: by ``inngest/function.failed``: :meth:`failure_function`).
+        self.on_failure = on_failure
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__wrapped__ = fn
 
@@ -214,7 +293,27 @@ class Function:
         return self.retries + 1
 
     def __repr__(self) -> str:
-        return f"<Function {self.slug!r} {self.trigger!r}>"
+        shown = self.trigger if len(self.triggers) == 1 else list(self.triggers)
+        return f"<Function {self.slug!r} {shown!r}>"
+
+    def failure_function(self, app_id: str) -> Function | None:
+        """The function that runs ``on_failure`` (``None`` without a handler), as Inngest's
+        official SDK registers it: id ``<slug>-failure``, name ``<name> (failure)``, no
+        retries, triggered by ``inngest/function.failed`` for this function's composite id.
+
+        >>> f = Function(lambda ctx, step: None, slug="charge", trigger=Trigger(event="a"),
+        ...              on_failure=lambda ctx, step: None)
+        >>> failure = f.failure_function("shop")
+        >>> failure.slug, failure.name, failure.retries, failure.trigger
+        ('charge-failure', 'charge (failure)', 0, Trigger(event='inngest/function.failed', if_="event.data.function_id == 'shop-charge'"))
+        """
+        if self.on_failure is None:
+            return None
+        composite = f"{app_id}-{self.slug}".replace("\\", "\\\\").replace("'", "\\'")
+        return Function(self.on_failure, slug=f"{self.slug}-failure",
+                        name=f"{self.name} (failure)", retries=0,
+                        trigger=Trigger(event=FUNCTION_FAILED_EVENT,
+                                        if_=f"event.data.function_id == '{composite}'"))
 
     def handle(self, request: object) -> Response:
         """Answer one call request (the JSON object Inngest's server POSTs).
@@ -274,7 +373,7 @@ class Function:
         return {
             "id": composite,
             "name": self.name,
-            "triggers": [self.trigger.config()],
+            "triggers": [trigger.config() for trigger in self.triggers],
             "steps": {
                 "step": {
                     "id": "step",
@@ -283,15 +382,49 @@ class Function:
                     "runtime": {"type": "http", "url": f"{url}?fnId={composite}&stepId=step"},
                 }
             },
+            **self.options.to_config(),
         }
 
+    def configs(self, app_id: str, url: str) -> list[dict[str, Any]]:
+        """Every registration document this function brings: its own, then its failure
+        handler's if it has one.
 
-def function(*, id: str, trigger: Trigger, name: str | None = None,
-             retries: int | None = None) -> Callable[[FunctionBody], Function]:
+        >>> f = Function(lambda ctx, step: None, slug="charge", trigger=Trigger(event="a"),
+        ...              on_failure=lambda ctx, step: None)
+        >>> [doc["id"] for doc in f.configs("shop", "http://h/api")]
+        ['shop-charge', 'shop-charge-failure']
+        """
+        failure = self.failure_function(app_id)
+        own = self.config(app_id, url)
+        return [own] if failure is None else [own, failure.config(app_id, url)]
+
+
+def function(*, id: str, trigger: Trigger | Sequence[Trigger], name: str | None = None,
+             retries: int | None = None,
+             concurrency: int | Concurrency | Sequence[Concurrency] | None = None,
+             throttle: Throttle | None = None, rate_limit: RateLimit | None = None,
+             debounce: Debounce | None = None, priority: Priority | None = None,
+             idempotency: str | None = None, batch_events: Batch | None = None,
+             cancel: Cancel | Sequence[Cancel] | None = None, timeouts: Timeouts | None = None,
+             singleton: Singleton | None = None,
+             on_failure: FunctionBody | None = None) -> Callable[[FunctionBody], Function]:
     """Decorator: turn ``fn(ctx, step)`` into a :class:`Function`.
 
     ``id`` is the human-readable slug (``"sign-up-flow"``), ``name`` defaults to it,
-    ``retries`` is per step (default Inngest's 4, so 5 attempts).
+    ``trigger`` one :class:`Trigger` or a list of up to 10 (events and crons mixed),
+    ``retries`` is per step (default Inngest's 4, so 5 attempts).  The options
+    (:mod:`~inngest_core.sdk.options`) are checked here, when the function is defined: a bad
+    one raises :class:`~inngest_core.sdk.options.FunctionConfigError`.  ``concurrency`` is an
+    int (the limit) or up to 2 :class:`Concurrency`; ``cancel`` a :class:`Cancel` or up to 5;
+    ``idempotency`` a key expression; ``on_failure`` a handler ``fn(ctx, step)`` run when a
+    run fails for good (with the ``inngest/function.failed`` event).
+
+    >>> @function(id="charge", trigger=[Trigger(event="shop/order"), Trigger(cron="@daily")],
+    ...           throttle=Throttle(limit=10, period="1m"), concurrency=5)
+    ... def charge(ctx, step):
+    ...     return None
+    >>> charge.options.throttle.period_ns, [t.config() for t in charge.triggers]
+    (60000000000, [{'event': 'shop/order'}, {'cron': '@daily'}])
 
     >>> @function(id="sign-up-flow", name="Sign up flow", trigger=Trigger(event="auth/signup"))
     ... def sign_up(ctx, step):
@@ -300,7 +433,14 @@ def function(*, id: str, trigger: Trigger, name: str | None = None,
     ('Sign up flow', 'sign-up-flow', Trigger(event='auth/signup'))
     """
 
+    options = FunctionOptions.of(
+        concurrency=concurrency, throttle=throttle, rate_limit=rate_limit, debounce=debounce,
+        priority=priority, idempotency=idempotency, batch_events=batch_events, cancel=cancel,
+        timeouts=timeouts, singleton=singleton)
+    triggers = _triggers(trigger)
+
     def wrap(fn: FunctionBody) -> Function:
-        return Function(fn, slug=id, trigger=trigger, name=name, retries=retries)
+        return Function(fn, slug=id, trigger=triggers, name=name, retries=retries,
+                        options=options, on_failure=on_failure)
 
     return wrap

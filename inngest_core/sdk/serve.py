@@ -112,10 +112,15 @@ class App:
         for fn in functions:
             if not isinstance(fn, Function):
                 raise TypeError(f"an App serves Function objects, not {type(fn).__name__}")
-            composite = f"{app_id}-{fn.slug}"
-            if composite in self.functions:
-                raise ConfigurationError(f"two functions share the id {fn.slug!r}")
-            self.functions[composite] = fn
+            # A failure handler is a function of its own (``<slug>-failure``), called and
+            # registered like any other.
+            for served in (fn, fn.failure_function(app_id)):
+                if served is None:
+                    continue
+                composite = f"{app_id}-{served.slug}"
+                if composite in self.functions:
+                    raise ConfigurationError(f"two functions share the id {served.slug!r}")
+                self.functions[composite] = served
         self.dev, dev_url = _dev_setting(dev if dev is not None
                                          else environ.get("INNGEST_DEV"))
         self.signing_key = signing_key or environ.get("INNGEST_SIGNING_KEY") or None
