@@ -18,7 +18,6 @@ registration (:meth:`Function.config`).
 
 from __future__ import annotations
 
-import json
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +32,8 @@ from .options import (CRON_JITTER, FUNCTION_FAILED_EVENT, MAX_TRIGGER_TEXT, MAX_
                       FunctionOptions, Priority, RateLimit, Singleton, Throttle, Timeouts,
                       compile_option_expression, duration_ns)
 from .protocol import Response
-from .step import Context, NonRetriableError, Step, StepError, StepInterrupt
+from .step import Context, NonRetriableError, OutputTooLargeError, RetryAfterError, Step, \
+    StepError, StepInterrupt
 
 __all__ = ["Trigger", "Function", "function", "FunctionBody", "FunctionOptions",
            "FunctionConfigError"]
@@ -344,18 +344,24 @@ class Function:
         try:
             result = self.fn(ctx, step)
         except StepInterrupt as stop:
-            return protocol.step_response(stop.ops, headers)
+            return protocol.step_response(stop.ops, headers, retry_after=stop.retry_after)
         except (NonRetriableError, StepError) as exc:
             headers[protocol.HEADER_NO_RETRY] = "true"
             return Response(400, headers, protocol.error_body(exc))
         except Exception as exc:
             headers[protocol.HEADER_NO_RETRY] = "false"
+            if isinstance(exc, RetryAfterError):
+                headers[protocol.HEADER_RETRY_AFTER] = exc.retry_after
             return Response(500, headers, protocol.error_body(exc))
         try:
-            json.dumps(result, allow_nan=False)
+            size = protocol.json_size(result)
         except (TypeError, ValueError) as exc:
-            err = TypeError(f'function "{self.slug}" returned a value that is not '
-                            f"JSON-serializable: {exc}")
+            err: Exception = TypeError(f'function "{self.slug}" returned a value that is not '
+                                       f"JSON-serializable: {exc}")
+            headers[protocol.HEADER_NO_RETRY] = "true"
+            return Response(400, headers, protocol.error_body(err))
+        if size > protocol.MAX_OUTPUT_BYTES:
+            err = OutputTooLargeError(f'function "{self.slug}"', size, protocol.MAX_OUTPUT_BYTES)
             headers[protocol.HEADER_NO_RETRY] = "true"
             return Response(400, headers, protocol.error_body(err))
         return Response(200, headers, result)
