@@ -27,7 +27,7 @@ def test_every_step_tool_but_run_is_a_kind_and_every_kind_a_tool() -> None:
 def test_every_reported_opcode_has_a_resolver() -> None:
     assert set(kinds.RESOLVERS) == {protocol.STEP_RUN, protocol.STEP_ERROR,
                                     protocol.STEP_FAILED, protocol.SLEEP,
-                                    protocol.WAIT_FOR_EVENT}
+                                    protocol.WAIT_FOR_EVENT, protocol.INVOKE_FUNCTION}
     assert set(kinds.RESOLVERS) == set(protocol.OPCODES)
 
 

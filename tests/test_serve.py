@@ -122,7 +122,10 @@ def reason(answer: bytes) -> str:
     ("tampered", "does not match"),
     ("no timestamp", "malformed X-Inngest-Signature"),
 ])
-def test_bad_signatures_answer_401_and_run_nothing(base: str, case: str, expected: str) -> None:
+def test_bad_signatures_answer_500_retriable_and_run_nothing(base: str, case: str,
+                                                            expected: str) -> None:
+    # SDK spec 4.1.3: a call with a bad signature is refused with a 500, which Inngest
+    # retries (a key rotation must not kill runs); no X-Inngest-No-Retry: true.
     body = call_body()
     now = int(time.time())
     signature: str | None = {
@@ -135,7 +138,7 @@ def test_bad_signatures_answer_401_and_run_nothing(base: str, case: str, expecte
         "no timestamp": "s=" + "0" * 64,
     }[case]
     status, headers, answer = post(base, body, signature)
-    assert status == 401
+    assert (status, headers["x-inngest-no-retry"]) == (500, "false")
     assert expected in reason(answer)
     assert RAN == []
 
@@ -148,8 +151,11 @@ def test_a_signature_just_inside_the_window_is_accepted(base: str) -> None:
 
 def test_unknown_and_missing_fn_id(base: str) -> None:
     body = call_body()
-    status, _, answer = post(base, body, sign_request(body, KEY), fn_id="shop-nope")
-    assert status == 404
+    # SDK spec 4.4.1: an unknown function is a 500 (retried: a rolling deploy may not have
+    # reached this instance yet).
+    status, headers, answer = post(base, body, sign_request(body, KEY), fn_id="shop-nope")
+    assert (status, headers["x-inngest-no-retry"]) == (500, "false")
+    assert json.loads(answer)["name"] == "FunctionNotFound"
     assert json.loads(answer)["message"] == (
         'no function "shop-nope" in app "shop" (it serves: shop-digest, shop-greet)')
     status, _, answer = request("POST", base, body,

@@ -2,12 +2,19 @@
 ``?fnId=`` names (:meth:`Function.handle <inngest_core.sdk.Function.handle>`), or Inngest's
 trust probe (``?probe=trust``: a signed, usually empty, body).
 
+A call to a function the app does not serve, or with a bad signature, is answered with a
+500 and ``X-Inngest-No-Retry: false``, as the SDK specification says (4.4.1, 4.1.3): Inngest
+retries it, so a run outlives a rolling deploy or a key rotation.  A call with ``use_api``
+first fetches the run's events and memos from Inngest's API (:mod:`.run_api`).  The
+function runs as the app (``step.invoke`` names functions ``<app_id>-<id>``), and
+``step.send_event`` sends through :meth:`App.send <inngest_core.sdk.App.send>`.
+
 >>> from inngest_core.sdk import App
 >>> import json
->>> status, _, body = handle_post(App("shop", [], dev=True), "http://h/api?fnId=shop-f", {},
-...                               b"{}", "python")
->>> status, json.loads(body)["message"]
-(404, 'no function "shop-f" in app "shop" (it serves: none)')
+>>> status, headers, body = handle_post(App("shop", [], dev=True), "http://h/api?fnId=shop-f",
+...                                     {}, b"{}", "python")
+>>> status, headers["X-Inngest-No-Retry"], json.loads(body)["message"]
+(500, 'false', 'no function "shop-f" in app "shop" (it serves: none)')
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from . import protocol, signing, wire
+from .run_api import RunApiError, fetch_run, with_fetched
+from .step import calling
 from .wire import Answer
 
 if TYPE_CHECKING:
@@ -40,7 +49,7 @@ def handle_post(app: App, url: str, headers: Mapping[str, str], body: bytes,
                 return wire.error(app, 401, "Unauthorized", str(exc), framework)
         return wire.answer(app, 200, {}, framework, key=key)
     try:
-        request, key = wire.read_signed(app, body, headers, framework, "")
+        request, key = wire.read_signed(app, body, headers, framework, "", unsigned=500)
     except wire.Refusal as refusal:
         return refusal.answer
     fn_ids = query.get("fnId") or []
@@ -50,10 +59,23 @@ def handle_post(app: App, url: str, headers: Mapping[str, str], body: bytes,
     fn = app.functions.get(fn_ids[0])
     if fn is None:
         known = ", ".join(sorted(app.functions)[:20]) or "none"
-        return wire.error(app, 404, "FunctionNotFound",
+        return wire.error(app, 500, "FunctionNotFound",
                           f'no function "{fn_ids[0]}" in app "{app.app_id}" '
-                          f"(it serves: {known})", framework)
-    response = fn.handle(request)
+                          f"(it serves: {known})", framework, no_retry=False)
+    try:
+        use_api = protocol.parse_request(request).use_api
+    except protocol.RequestError:
+        use_api = False  # Function.handle answers it
+    if use_api:
+        keys: list[str | None] = [k for k in (app.signing_key, app.signing_key_fallback) if k]
+        try:
+            events, steps = fetch_run(app.api_url, request["ctx"]["run_id"], keys or [None],
+                                      app.env)
+        except RunApiError as exc:
+            return wire.error(app, 500, "RunApiError", str(exc), framework, no_retry=False)
+        request = with_fetched(request, events, steps)
+    with calling(app.app_id, app.send):
+        response = fn.handle(request)
     return wire.answer(app, response.status, response.body, framework, key=key,
                        headers={k: v for k, v in response.headers.items()
                                 if k not in (protocol.HEADER_SDK,

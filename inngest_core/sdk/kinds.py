@@ -12,7 +12,12 @@ reports (``StepError``, ``StepFailed``) are resolved here too.
 Adding a kind is one :class:`StepKind` entry in :data:`KINDS` (with its functions), the tool
 method that executes it, and its opcode in :mod:`~inngest_core.sdk.protocol` if the op is a
 new one.  An op the runner cannot carry out with the verbs of :class:`Resolution` needs a
-new verb (say, starting another function's run for an invoke).
+new verb (as ``invoke``, which starts another function's run).
+
+``send_event`` is a memoized block whose body sends the events (SDK spec 5.3.5; the official
+SDK's ``step_lib/step_sync.py`` wraps ``step.run`` the same way), so it reports ``StepRun``
+and takes its kind's check, memo reader and resolution from ``step``.  ``invoke`` reports
+``InvokeFunction`` (SDK spec 5.3.4).
 
 >>> SLEEP.check("nap", "90m")
 5400000000000
@@ -37,10 +42,23 @@ from ..errors import DatetimeError, DurationError
 from ..expr import compile_expression
 from ..wait import match_expression
 from . import protocol
-from .exceptions import StepError, StepUsageError
+from .events import events_in
+from .exceptions import OutputTooLargeError, StepError, StepUsageError
 
 __all__ = ["StepKind", "Resolution", "KINDS", "RESOLVERS", "STEP", "SLEEP", "SLEEP_UNTIL",
-           "WAIT_FOR_EVENT", "op", "failure_op", "usage", "resolve_time"]
+           "WAIT_FOR_EVENT", "SEND_EVENT", "INVOKE", "INVOKE_TIMEOUT_ERROR", "op",
+           "failure_op", "usage", "resolve_time"]
+
+#: The memo of an invoke that timed out, as Inngest's server writes it
+#: (``pkg/execution/execution.go``, ``SetInvokeTimeoutError``).
+INVOKE_TIMEOUT_ERROR: dict[str, str] = {
+    "error": "InngestInvokeTimeoutError: Timed out waiting for invoked function to complete",
+    "name": "InngestInvokeTimeoutError",
+    "message": "Timed out waiting for invoked function to complete",
+}
+#: How long an invoke without a timeout waits (the server's ``InvokeFunctionOpts.Expires``:
+#: a year).
+INVOKE_DEFAULT_WAIT = timedelta(days=365)
 
 
 class Resolution(Protocol):
@@ -64,6 +82,13 @@ class Resolution(Protocol):
     def wait(self, event: str, expression: str | None, timeout_at: datetime) -> None:
         """Call the function again with the first ``event`` that ``expression`` matches
         as the step's memo, or with ``null`` at ``timeout_at``."""
+
+    def invoke(self, function_id: str, payload: Mapping[str, Any],
+               timeout_at: datetime) -> None:
+        """Start a run of the function ``function_id`` (a composite id) with the event
+        ``payload``; call this function again with ``{"data": <its result>}`` or
+        ``{"error": ...}`` as the step's memo when it ends, or with
+        :data:`INVOKE_TIMEOUT_ERROR` at ``timeout_at``."""
 
 
 Resolve = Callable[[Resolution, Mapping[str, Any], Mapping[str, Any]], None]
@@ -188,7 +213,18 @@ def _read_data(memo: object, step_id: str) -> Any:
 
 
 def _resolve_step_run(run: Resolution, op: Mapping[str, Any], opts: Mapping[str, Any]) -> None:
-    run.proceed({"data": op.get("data")}, protocol.STEP_RUN, result=op.get("data"))
+    data = op.get("data")
+    size = protocol.json_size(data)
+    if size > protocol.MAX_OUTPUT_BYTES:
+        # The server refuses such an output (GeneratorOpcode.Validate,
+        # ErrStepOutputTooLarge): the step fails for good.
+        name = op.get("displayName") or op.get("name") or op.get("id")
+        error = protocol.error_body(OutputTooLargeError(
+            f'step "{name}"', size, protocol.MAX_OUTPUT_BYTES))
+        error["stack"] = ""
+        _resolve_step_failed(run, {**op, "error": error}, opts)
+        return
+    run.proceed({"data": data}, protocol.STEP_RUN, result=data)
 
 
 def _resolve_step_failed(run: Resolution, op: Mapping[str, Any],
@@ -286,6 +322,65 @@ def _resolve_wait(run: Resolution, op: Mapping[str, Any], opts: Mapping[str, Any
     run.wait(event, opts.get("if"), timeout_at)
 
 
+# ---------------------------------------------------------------------- send_event: StepRun
+
+
+def _check_events(step_id: str, events: object) -> list[dict[str, Any]]:
+    try:
+        docs = events_in(events)
+    except ValueError as exc:
+        raise usage(step_id, f"send_event: {exc}") from None
+    if not docs:
+        raise usage(step_id, "send_event needs at least one event")
+    return docs
+
+
+# ---------------------------------------------------------------------- invoke: InvokeFunction
+
+
+def _check_invoke(step_id: str, function: object, app_id: str | None, data: object,
+                  timeout: str | timedelta | None, v: str | None
+                  ) -> tuple[str, dict[str, Any], int | None, str | None]:
+    ref = function if isinstance(function, str) else getattr(function, "slug", None)
+    if not isinstance(ref, str) or not ref:
+        raise usage(step_id, "invoke needs function= (a Function, or a function id as str), "
+                             f"not {type(function).__name__}")
+    if app_id is None:
+        raise usage(step_id, "invoke names the function by its app's id: serve the function "
+                             "with App, or run it with LocalRunner")
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise usage(step_id, f"invoke's data must be a mapping, not {type(data).__name__}")
+    if v is not None and not isinstance(v, str):
+        raise usage(step_id, f"invoke's v must be a str, not {type(v).__name__}")
+    ns = None if timeout is None else _duration_ns(step_id, "invoke timeout", timeout)
+    return f"{app_id}-{ref}", dict(data), ns, v
+
+
+def _report_invoke(step_id: str, checked: tuple[str, dict[str, Any], int | None, str | None]
+                   ) -> tuple[str, dict[str, Any]]:
+    function_id, data, ns, v = checked
+    # The keys and their order are the official SDK's (step_lib/base.py InvokeOpts).
+    return step_id, {"function_id": function_id, "payload": {"data": data, "v": v},
+                     "timeout": None if ns is None else format_duration(ns)}
+
+
+def _resolve_invoke(run: Resolution, op: Mapping[str, Any], opts: Mapping[str, Any]) -> None:
+    function_id = opts.get("function_id")
+    if not isinstance(function_id, str) or not function_id:
+        raise ValueError(f"an InvokeFunction op without opts.function_id: {dict(op)!r}")
+    payload = opts.get("payload")
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, Mapping):
+        raise ValueError(f"an InvokeFunction op's opts.payload is not an object: {dict(op)!r}")
+    timeout = opts.get("timeout")
+    timeout_at = (run.now + INVOKE_DEFAULT_WAIT if not timeout
+                  else max(resolve_time(timeout, run.now), run.now))
+    run.invoke(function_id, payload, timeout_at)
+
+
 # ---------------------------------------------------------------------- the table
 
 STEP = StepKind("step", protocol.STEP_RUN, _check_nothing, _report_step, _read_data,
@@ -296,10 +391,14 @@ SLEEP_UNTIL = StepKind("sleep_until", protocol.SLEEP, _check_sleep_until, _repor
                        _read_nothing, _resolve_sleep)
 WAIT_FOR_EVENT = StepKind("wait_for_event", protocol.WAIT_FOR_EVENT, _check_wait, _report_wait,
                           _read_wait, _resolve_wait)
+SEND_EVENT = StepKind("send_event", protocol.STEP_RUN, _check_events, _report_step, _read_data,
+                      _resolve_step_run)
+INVOKE = StepKind("invoke", protocol.INVOKE_FUNCTION, _check_invoke, _report_invoke, _read_data,
+                  _resolve_invoke)
 
 #: Every step kind, by tool name.
 KINDS: dict[str, StepKind] = {kind.tool: kind for kind in (STEP, SLEEP, SLEEP_UNTIL,
-                                                           WAIT_FOR_EVENT)}
+                                                           WAIT_FOR_EVENT, SEND_EVENT, INVOKE)}
 
 
 def _resolvers() -> dict[str, Resolve]:

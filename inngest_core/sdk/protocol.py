@@ -26,13 +26,19 @@ __all__ = [
     "STEP_FAILED",
     "SLEEP",
     "WAIT_FOR_EVENT",
+    "INVOKE_FUNCTION",
     "OPCODES",
     "SDK_NAME",
     "REQUEST_VERSION",
     "HEADER_SDK",
     "HEADER_REQ_VERSION",
     "HEADER_NO_RETRY",
+    "HEADER_RETRY_AFTER",
     "MAX_DURATION_NS",
+    "MAX_OUTPUT_BYTES",
+    "MAX_RESPONSE_BYTES",
+    "MAX_STEPS",
+    "json_size",
     "DEFAULT_RETRIES",
     "Response",
     "CallRequest",
@@ -56,18 +62,32 @@ STEP_FAILED: Final = "StepFailed"
 SLEEP: Final = "Sleep"
 #: Pause until an event arrives; ``opts = {event, timeout, if}``.
 WAIT_FOR_EVENT: Final = "WaitForEvent"
-OPCODES: Final = (STEP_RUN, STEP_ERROR, STEP_FAILED, SLEEP, WAIT_FOR_EVENT)
+#: Start a run of another function and wait for its result; ``opts = {function_id,
+#: payload: {data, v}, timeout}`` (SDK spec 5.3.4; the official SDK's ``step_lib/base.py``
+#: ``InvokeOpts``).
+INVOKE_FUNCTION: Final = "InvokeFunction"
+OPCODES: Final = (STEP_RUN, STEP_ERROR, STEP_FAILED, SLEEP, WAIT_FOR_EVENT, INVOKE_FUNCTION)
 
 SDK_NAME: Final = "inngest_core"
 REQUEST_VERSION: Final = 2
 HEADER_SDK: Final = "X-Inngest-Sdk"
 HEADER_REQ_VERSION: Final = "X-Inngest-Req-Version"
 HEADER_NO_RETRY: Final = "X-Inngest-No-Retry"
+#: When to retry a failed attempt: seconds or a date (SDK spec 4.1.1, 4.4.3).
+HEADER_RETRY_AFTER: Final = "Retry-After"
 
 #: Inngest's ``MaxSleepDuration`` and ``MaxWaitForEventTimeout``: 366 days (allowed itself).
 MAX_DURATION_NS: Final = 366 * 24 * 3600 * 1_000_000_000
 #: Inngest's ``DefaultRetryCount``: 4 retries, so 5 attempts.
 DEFAULT_RETRIES: Final = 4
+#: Inngest's ``MaxStepOutputSize``: the JSON of a step's output (and, here, of a function's
+#: result) may be 4 MB at most.
+MAX_OUTPUT_BYTES: Final = 4 * 1024 * 1024
+#: Inngest's ``MaxSDKResponseBodySize`` (``MaxStepOutputSize + MaxStepInputSize``): the
+#: body of an answer to a call may be 8 MB at most.
+MAX_RESPONSE_BYTES: Final = 8 * 1024 * 1024
+#: Inngest's ``DefaultMaxStepLimit``: a run may have 1,000 steps.
+MAX_STEPS: Final = 1_000
 
 
 def hash_step_id(step_id: str) -> str:
@@ -81,6 +101,17 @@ def hash_step_id(step_id: str) -> str:
     40
     """
     return hashlib.sha1(step_id.encode("utf-8")).hexdigest()
+
+
+def json_size(value: object) -> int:
+    """The bytes of ``value`` as compact UTF-8 JSON, as an answer carries it (``ValueError``
+    or ``TypeError`` for a value JSON cannot hold).
+
+    >>> json_size({"a": "é"})
+    10
+    """
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False).encode("utf-8"))
 
 
 def sdk_header() -> str:
@@ -307,11 +338,15 @@ def error_body(exc: BaseException) -> dict[str, str]:
 
 
 def step_response(ops: Sequence[Mapping[str, Any]],
-                  headers: dict[str, str] | None = None) -> Response:
+                  headers: dict[str, str] | None = None, *,
+                  retry_after: str | None = None) -> Response:
     """The 206 answer reporting ``ops`` (one per step reached; several when a group of
     steps is planned at once), with the retry header their failures call for: ``false``
     after a ``StepError`` (Inngest retries), ``true`` after a ``StepFailed``.  ``headers``
-    (the :func:`base_headers` by default) are extended in place.
+    (the :func:`base_headers` by default) are extended in place.  ``retry_after`` (from a
+    :class:`~inngest_core.sdk.RetryAfterError`) goes out as ``Retry-After`` with a
+    ``StepError``: Inngest's executor retries a 206 that reports one at that time
+    (``executor.go``, ``queue.RetryAtError``).
 
     >>> r = step_response([{"op": "StepError", "error": {}}])
     >>> r.status, r.headers[HEADER_NO_RETRY]
@@ -326,4 +361,6 @@ def step_response(ops: Sequence[Mapping[str, Any]],
         headers[HEADER_NO_RETRY] = "true"
     elif STEP_ERROR in opcodes:
         headers[HEADER_NO_RETRY] = "false"
+        if retry_after is not None:
+            headers[HEADER_RETRY_AFTER] = retry_after
     return Response(206, headers, list(ops))

@@ -134,6 +134,10 @@ class RemoteFunction(Target):
     def __repr__(self) -> str:
         return f"<RemoteFunction {self.id!r} at {self.url}>"
 
+    def composite_id(self, app_id: str) -> str:
+        """The composite id the app registered (whatever ``app_id`` the runner has)."""
+        return self.id
+
     def call(self, request: dict[str, Any]) -> CallResult:
         """POST the call request (signed with the key, if any) and read the answer.  A
         network failure, an unsigned or wrongly signed answer, or a body that is not JSON
@@ -167,7 +171,8 @@ class RemoteFunction(Target):
                               {"name": "ProtocolError",
                                "message": f"answer of {self.url} (status {status}) is not "
                                           f"JSON: {raw[:200]!r}"})
-        return CallResult(status, headers.get("x-inngest-no-retry") == "true", parsed)
+        return CallResult(status, headers.get("x-inngest-no-retry") == "true", parsed,
+                          headers.get("retry-after"), len(raw))
 
 
 def sync(url: str, signing_key: str | None = None, *, signing_key_fallback: str | None = None,

@@ -13,6 +13,13 @@ through the step-kind table (:mod:`~inngest_core.sdk.kinds`); the run state is i
 incoming events and waits in :mod:`~inngest_core.sdk.intake`, and the way to a function in
 :mod:`~inngest_core.sdk.transport` (in process) or :mod:`~inngest_core.sdk.remote` (HTTP).
 
+It enforces the server's limits: a run has at most 1,000 steps (``DefaultMaxStepLimit``), a
+step's output at most 4 MB (``MaxStepOutputSize``), an answer's body at most 8 MB
+(``MaxSDKResponseBodySize``); a ``Retry-After`` on a failed attempt sets the retry's time as
+the server reads it.  ``step.invoke`` starts a run of the named function here (over HTTP when
+the runner drives a served app) and resumes the caller with its result; ``step.send_event``
+in process sends through the runner's intake (:meth:`LocalRunner.accept`).
+
 >>> from datetime import datetime, timezone
 >>> from inngest_core.sdk import function, Trigger
 >>> @function(id="nap", trigger=Trigger(event="demo/nap"))
@@ -33,6 +40,7 @@ incoming events and waits in :mod:`~inngest_core.sdk.intake`, and the way to a f
 
 from __future__ import annotations
 
+import queue
 import sqlite3
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,12 +51,17 @@ from . import kinds, protocol
 from .clock import Clock, ManualClock, SystemClock
 from .function import Function
 from .intake import SCHEDULED_EVENT, WaitIndex, admit, triggered
-from .scheduler import BACKOFF_TABLE, Scheduler, backoff
+from .scheduler import BACKOFF_TABLE, Scheduler, backoff, retry_after_at
+from .step import calling
 from .store import RUN_STATUSES, HistoryEntry, RunStore, us
 from .transport import InProcess, Target
 
 __all__ = ["LocalRunner", "HistoryEntry", "RUN_STATUSES", "BACKOFF_TABLE", "backoff",
-           "SCHEDULED_EVENT"]
+           "SCHEDULED_EVENT", "INVOKED_EVENT"]
+
+#: The event an invoked run starts with (Inngest's ``consts.FnInvokeName``); its
+#: ``data._inngest`` says who invoked it (``pkg/event/invoke.go``, ``InngestMetadata``).
+INVOKED_EVENT = "inngest/function.invoked"
 
 
 class LocalRunner:
@@ -69,8 +82,12 @@ class LocalRunner:
     ('completed', 42)
     """
 
+    #: A run with this many steps is failed at its next call, as Inngest's server does
+    #: (``DefaultMaxStepLimit``).
+    max_steps: int = protocol.MAX_STEPS
+
     def __init__(self, functions: Iterable[Function | Target], db: str = "inngest.db",
-                 *, clock: Clock | None = None) -> None:
+                 *, clock: Clock | None = None, app_id: str = "local") -> None:
         #: What the runner calls, by function id: in process or over HTTP.
         self.functions: dict[str, Target] = {}
         for item in functions:
@@ -83,6 +100,11 @@ class LocalRunner:
             if fn.slug in self.functions:
                 raise ValueError(f"two functions share the id {fn.slug!r}")
             self.functions[fn.slug] = fn
+        #: The app id in process functions answer as (``step.invoke`` names a function
+        #: ``<app_id>-<id>``; a served app's functions keep their own).
+        self.app_id = app_id
+        self._invocable = {fn.composite_id(app_id): fn for fn in self.functions.values()}
+        self._accepted: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.db = db
         self.store = RunStore(db, self.clock, list(self.functions))
@@ -150,6 +172,39 @@ class LocalRunner:
         self.run_until_idle()
         return started
 
+    def accept(self, events: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[str]:
+        """Take one event or a list from any thread -- ``step.send_event`` in process, or an
+        event API in front of the runner -- and return their ids at once; the runner's own
+        thread matches them (waits, triggers) after the call under way, or at its next
+        :meth:`run_until_idle`.
+
+        >>> from inngest_core.sdk import function, Trigger
+        >>> f = function(id="f", trigger=Trigger(event="a"))(lambda ctx, step: "ran")
+        >>> runner = LocalRunner([f], db=":memory:")
+        >>> [event_id] = runner.accept({"name": "a", "id": "e1"})
+        >>> event_id, runner.runs()
+        ('e1', [])
+        >>> runner.run_until_idle()
+        >>> [status for _, _, status in runner.runs()]
+        ['completed']
+        """
+        admitted = admit(events, self.clock.now())
+        for doc in admitted:
+            self._accepted.put(doc)
+        return [str(doc["id"]) for doc in admitted]
+
+    def _take_accepted(self) -> None:
+        while True:
+            try:
+                doc = self._accepted.get_nowait()
+            except queue.Empty:
+                return
+            self._resume_waits(doc)
+            for fn in self.functions.values():
+                if triggered(fn, doc):
+                    with self.store.tx() as conn:
+                        self._start(conn, fn, doc)
+
     def _start(self, conn: sqlite3.Connection, fn: Target, event: dict[str, Any]) -> str:
         run_id = uuid.uuid4().hex
         self.store.insert_run(conn, run_id, fn.slug, event, [event],
@@ -179,6 +234,7 @@ class LocalRunner:
 
         >>> LocalRunner([], db=":memory:").run_until_idle()
         """
+        self._take_accepted()
         self.scheduler.run_until_idle()
 
     def next_due(self, *, crons: bool = True) -> datetime | None:
@@ -212,38 +268,65 @@ class LocalRunner:
         if due_at is None or due_at > us(self.clock.now()):
             return
         fn = self.functions[slug]
-        if pending is not None and status in ("sleeping", "waiting"):
+        if pending is not None and status in ("sleeping", "waiting", "invoking"):
             step, display = pending
             wait = None
             with self.store.tx() as conn:
-                self.store.memo(conn, run_id, step, None)
                 self.store.unpend(conn, run_id)
-                if status == "waiting":
+                if status == "invoking":
+                    timed_out = dict(kinds.INVOKE_TIMEOUT_ERROR)
+                    self.store.memo(conn, run_id, step, {"error": timed_out})
+                    self.store.log(conn, run_id, display, "InvokeTimedOut", error=timed_out)
+                elif status == "waiting":
+                    self.store.memo(conn, run_id, step, None)
                     wait = self.store.pop_wait(conn, run_id)
                     self.store.log(conn, run_id, display, "TimedOut")
                 else:
+                    self.store.memo(conn, run_id, step, None)
                     self.store.log(conn, run_id, display, "Woke")
             if wait is not None:
                 self.waits.remove(run_id, wait)
             attempt = 0
+        memos = self.store.memos(run_id)
+        if len(memos) >= self.max_steps:
+            # As the server's run validator: the run is over its step limit.
+            with self.store.tx() as conn:
+                self._fail(conn, run_id, {
+                    "error": "function has too many steps",
+                    "name": "InngestErrFunctionOverflowed",
+                    "message": f"The function run exceeded the step limit of "
+                               f"{self.max_steps} steps."})
+            return
         request = protocol.call_request(
-            event, events=events, run_id=run_id, attempt=attempt,
-            steps=self.store.memos(run_id), max_attempts=fn.max_attempts, fn_id=fn.slug)
-        answer = fn.call(request)
-        self._apply(run_id, fn, attempt, answer.status, answer.no_retry, answer.body)
+            event, events=events, run_id=run_id, attempt=attempt, steps=memos,
+            max_attempts=fn.max_attempts, fn_id=fn.slug)
+        with calling(self.app_id, self.accept):
+            answer = fn.call(request)
+        if answer.size > protocol.MAX_RESPONSE_BYTES:
+            # The server reads no further than its limit; the attempt failed.
+            self._apply(run_id, fn, attempt, 500, False, {
+                "name": "OutputTooLargeError",
+                "message": f"the answer's body is {answer.size} bytes; the limit is "
+                           f"{protocol.MAX_RESPONSE_BYTES} bytes (8 MB)"}, None)
+        else:
+            self._apply(run_id, fn, attempt, answer.status, answer.no_retry, answer.body,
+                        answer.retry_after)
+        self._take_accepted()
 
     def _apply(self, run_id: str, fn: Target, attempt: int, status: int, no_retry: bool,
-               body: Any) -> None:
+               body: Any, retry_after: str | None) -> None:
         now = self.clock.now()
+        retry_at = retry_after_at(retry_after, now) if not no_retry else None
         with self.store.tx() as conn:
             if status == 200:
                 self.store.complete(conn, run_id, body)
                 self.store.log(conn, run_id, None, "RunComplete", result=body)
+                self._invoke_done(conn, run_id, {"data": body}, "InvokeFinished", result=body)
                 return
             if status == 206 and isinstance(body, list) and len(body) == 1 \
                     and isinstance(body[0], dict):
                 try:
-                    self._apply_op(conn, run_id, fn, attempt, body[0], now)
+                    self._apply_op(conn, run_id, fn, attempt, body[0], now, retry_at)
                     return
                 except ValueError as exc:
                     self._fail(conn, run_id, {"name": "ProtocolError", "message": str(exc)})
@@ -256,7 +339,8 @@ class LocalRunner:
                 error = body if isinstance(body, dict) else {"name": "Error",
                                                             "message": str(body)}
             if not no_retry and attempt + 1 < fn.max_attempts:
-                retry_at = self.scheduler.retry_at(attempt, now)
+                if retry_at is None:
+                    retry_at = self.scheduler.retry_at(attempt, now)
                 self.store.retry(conn, run_id, attempt=attempt + 1, due_us=us(retry_at))
                 self.store.log(conn, run_id, None, "FunctionError", error=error,
                                until=us(retry_at), status=status)
@@ -264,7 +348,7 @@ class LocalRunner:
             self._fail(conn, run_id, error)
 
     def _apply_op(self, conn: sqlite3.Connection, run_id: str, fn: Target, attempt: int,
-                  op: dict[str, Any], now: datetime) -> None:
+                  op: dict[str, Any], now: datetime, retry_at: datetime | None) -> None:
         kind, step = op.get("op"), op.get("id")
         if not isinstance(step, str):
             raise ValueError(f"an op without a step id: {op!r}")
@@ -274,17 +358,42 @@ class LocalRunner:
         display = op.get("displayName") or op.get("name") or step
         raw_opts = op.get("opts")
         opts: dict[str, Any] = raw_opts if isinstance(raw_opts, dict) else {}
-        resolve(_Resolution(self, conn, run_id, step, display, attempt, fn.max_attempts, now),
-                op, opts)
+        resolve(_Resolution(self, conn, run_id, step, display, attempt, fn.max_attempts, now,
+                            retry_at, fn), op, opts)
 
     def _fail(self, conn: sqlite3.Connection, run_id: str, error: dict[str, Any]) -> None:
         self.store.fail(conn, run_id, error)
         self.store.log(conn, run_id, None, "RunFailed", error=error)
+        self._invoke_done(conn, run_id, {"error": error}, "InvokeFailed", error=error)
+
+    def _invoke_done(self, conn: sqlite3.Connection, run_id: str, memo: dict[str, Any],
+                     op: str, **detail: Any) -> None:
+        """A run ended: if it was invoked, resume its caller with ``memo`` (``{"data"}`` or
+        ``{"error"}``, as the server memoizes a finished invoke: ``state/pause.go``
+        ``GetResumeData``), unless the caller stopped waiting (it timed out)."""
+        event = self.store.trigger_event(conn, run_id)
+        meta = event.get("data", {}).get("_inngest") if event.get("name") == INVOKED_EVENT \
+            else None
+        correlation = meta.get("correlation_id") if isinstance(meta, dict) else None
+        if not isinstance(correlation, str) or "." not in correlation:
+            return
+        caller, step = correlation.split(".", 1)
+        try:
+            status = self.store.status(caller)
+        except KeyError:
+            return
+        if status != "invoking" or self.store.pending(caller)[0] != step:
+            return
+        display = self.store.pending(caller)[1]
+        self.store.memo(conn, caller, step, memo)
+        self.store.unpend(conn, caller, due_us=us(self.clock.now()))
+        self.store.log(conn, caller, display, op, **detail)
 
     # ------------------------------------------------------------------ reading
 
     def status(self, run_id: str) -> str:
-        """``running``, ``sleeping``, ``waiting``, ``completed`` or ``failed``.
+        """``running``, ``sleeping``, ``waiting``, ``invoking`` (waiting for an invoked
+        run), ``completed`` or ``failed``.
 
         >>> LocalRunner([], db=":memory:").status("nope")
         Traceback (most recent call last):
@@ -348,10 +457,12 @@ class _Resolution:
     inside the transaction that applies it."""
 
     def __init__(self, runner: LocalRunner, conn: sqlite3.Connection, run_id: str, step: str,
-                 display: str, attempt: int, max_attempts: int, now: datetime) -> None:
+                 display: str, attempt: int, max_attempts: int, now: datetime,
+                 retry_at: datetime | None, fn: Target) -> None:
         self.runner, self.conn, self.run_id, self.step = runner, conn, run_id, step
         self.display, self.attempt, self.max_attempts, self.now = (display, attempt,
                                                                    max_attempts, now)
+        self.retry_at, self.fn = retry_at, fn
         self.store = runner.store
 
     def proceed(self, memo: object, op: str, **detail: Any) -> None:
@@ -360,7 +471,7 @@ class _Resolution:
         self.store.log(self.conn, self.run_id, self.display, op, **detail)
 
     def retry(self, op: str, **detail: Any) -> None:
-        retry_at = self.runner.scheduler.retry_at(self.attempt, self.now)
+        retry_at = self.retry_at or self.runner.scheduler.retry_at(self.attempt, self.now)
         self.store.schedule(self.conn, self.run_id, attempt=self.attempt + 1,
                             due_us=us(retry_at))
         self.store.log(self.conn, self.run_id, self.display, op, until=us(retry_at), **detail)
@@ -385,3 +496,28 @@ class _Resolution:
             # Inngest stores such a wait too; no event can match it, so it times out.
             store.log(conn, run_id, display, "WaitNeverMatches",
                       error={"name": type(exc).__name__, "message": str(exc)})
+
+    def invoke(self, function_id: str, payload: Mapping[str, Any],
+               timeout_at: datetime) -> None:
+        store, conn, run_id, display = self.store, self.conn, self.run_id, self.display
+        target = self.runner._invocable.get(function_id)
+        if target is None:
+            # As the server's runner when no function has the id (FindInvokedFunction).
+            error = {"name": "Error",
+                     "message": f"could not find function with ID: {function_id}"}
+            store.memo(conn, run_id, self.step, {"error": error})
+            store.schedule(conn, run_id, attempt=0, due_us=us(self.now))
+            store.log(conn, run_id, display, "InvokeFailed", error=error)
+            return
+        event = {key: value for key, value in payload.items() if value is not None}
+        data = dict(event.get("data") or {})
+        data["_inngest"] = {"fn_id": function_id, "correlation_id": f"{run_id}.{self.step}",
+                            "expire": us(timeout_at) // 1000, "name": display,
+                            "source_fn_id": self.fn.slug}
+        event.update(name=INVOKED_EVENT, data=data)
+        [event] = admit(event, self.now)
+        child = self.runner._start(conn, target, event)
+        store.pend(conn, run_id, "invoking", due_us=us(timeout_at), step=self.step,
+                   display=display)
+        store.log(conn, run_id, display, protocol.INVOKE_FUNCTION, until=us(timeout_at),
+                  result={"function_id": function_id, "run_id": child})

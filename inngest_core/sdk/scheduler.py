@@ -15,11 +15,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from ..datetimes import parse_datetime
+from ..errors import DatetimeError
 from .clock import Clock, ManualClock
 from .store import RunStore, dt, us
 from .transport import Target
 
-__all__ = ["Scheduler", "BACKOFF_TABLE", "backoff"]
+__all__ = ["Scheduler", "BACKOFF_TABLE", "backoff", "retry_after_at"]
 
 #: Inngest's retry delays (``pkg/backoff`` ``BackoffTable``), indexed by the failed attempt.
 #: Inngest adds 0-30 s of random jitter; the local runner does not, so runs are repeatable.
@@ -34,6 +36,56 @@ def backoff(attempt: int) -> timedelta:
     ['0:00:15', '0:00:30', '0:01:00', '0:02:00', '0:05:00', '2:00:00']
     """
     return BACKOFF_TABLE[min(max(attempt, 0), len(BACKOFF_TABLE) - 1)]
+
+
+#: The formats Inngest's server reads a ``Retry-After`` date in (``pkg/dateutil``,
+#: ``strFormats``), as :func:`~inngest_core.parse_datetime` names them.
+_RETRY_DATE_FORMATS: Final = ("RFC3339", "ISODATE", "RFC1123", "RFC822", "RFC822Z", "RFC850",
+                              "RUBY", "UNIX", "ANSIC")
+#: The bounds the server puts on a retry's time (``consts.MinRetryDuration``,
+#: ``MaxRetryDuration``).
+_MIN_RETRY: Final = timedelta(seconds=1)
+_MAX_RETRY: Final = timedelta(hours=24)
+
+
+def retry_after_at(value: str | None, now: datetime) -> datetime | None:
+    """When a ``Retry-After`` answered at ``now`` asks for the retry, read as Inngest's
+    server reads it (``httpdriver/parse.go`` ``ParseRetry``): up to 7 characters holding a
+    positive integer are seconds from ``now`` (truncated to the second), else a date in one
+    of the server's formats; then kept between 1 s and 24 h from ``now``.  ``None`` when the
+    value is absent or unreadable (the usual backoff applies).
+
+    >>> from datetime import timezone
+    >>> now = datetime(2024, 1, 1, 12, 0, 0, 500000, tzinfo=timezone.utc)
+    >>> retry_after_at("90", now).isoformat()
+    '2024-01-01T12:01:30+00:00'
+    >>> retry_after_at("Mon, 01 Jan 2024 13:00:00 GMT", now).isoformat()
+    '2024-01-01T13:00:00+00:00'
+    >>> retry_after_at("999999", now).isoformat(), retry_after_at("soon", now)
+    ('2024-01-02T12:00:00+00:00', None)
+    """
+    if not value:
+        return None
+    base = now.replace(microsecond=0)
+    at: datetime | None = None
+    if len(value) <= 7:
+        text = value[1:] if value[:1] in "+-" else value
+        if text.isascii() and text.isdigit() and int(value) > 0:
+            at = base + timedelta(seconds=int(value))
+    if at is None:
+        for name in _RETRY_DATE_FORMATS:
+            try:
+                at = parse_datetime(value, name)
+                break
+            except DatetimeError:
+                continue
+    if at is None:
+        return None
+    if at - now > _MAX_RETRY:
+        return base + _MAX_RETRY
+    if at - now < _MIN_RETRY:
+        return base + _MIN_RETRY
+    return at
 
 
 #: Starts a run of a function with an event, inside a transaction; returns its id.

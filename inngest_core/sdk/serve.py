@@ -26,7 +26,7 @@ and writing (signed) answers, ``adapters`` for WSGI and ASGI, and ``event_api`` 
 (206, 'hi ann')
 >>> status, headers, answer = app.handle_http("POST", "http://h/api?fnId=shop-nope", {}, body)
 >>> status, json.loads(answer)["message"]
-(404, 'no function "shop-nope" in app "shop" (it serves: shop-hello)')
+(500, 'no function "shop-nope" in app "shop" (it serves: shop-hello)')
 """
 
 from __future__ import annotations

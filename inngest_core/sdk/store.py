@@ -28,7 +28,7 @@ from .clock import Clock
 
 __all__ = ["RunStore", "HistoryEntry", "RUN_STATUSES", "us", "dt", "dumps"]
 
-RUN_STATUSES: Final = ("running", "sleeping", "waiting", "completed", "failed")
+RUN_STATUSES: Final = ("running", "sleeping", "waiting", "invoking", "completed", "failed")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

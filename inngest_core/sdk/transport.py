@@ -9,7 +9,7 @@ runner drives both, exactly as Inngest's server would.
 >>> from inngest_core.sdk.protocol import call_request
 >>> f = function(id="hi", trigger=Trigger(event="a"))(lambda ctx, step: "hi")
 >>> InProcess(f).call(call_request({"name": "a", "data": {}}, run_id="r"))
-CallResult(status=200, no_retry=False, body='hi')
+CallResult(status=200, no_retry=False, body='hi', retry_after=None, size=4)
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ __all__ = ["CallResult", "Target", "InProcess"]
 @dataclass(frozen=True)
 class CallResult:
     """A function's answer to one call: ``status``, ``no_retry`` (``X-Inngest-No-Retry:
-    true``) and the JSON ``body``.
+    true``), the JSON ``body``, its ``Retry-After`` header if any, and the ``size`` of the
+    body in bytes.
 
     >>> CallResult(206, False, [{"op": "Sleep"}]).status
     206
@@ -36,6 +37,8 @@ class CallResult:
     status: int
     no_retry: bool
     body: Any
+    retry_after: str | None = None
+    size: int = 0
 
 
 class Target(ABC):
@@ -49,6 +52,17 @@ class Target(ABC):
     slug: str
     trigger: Trigger
     max_attempts: int
+
+    def composite_id(self, app_id: str) -> str:
+        """The id Inngest knows the function by in the app ``app_id`` (``<app_id>-<id>``),
+        which ``step.invoke`` names.
+
+        >>> from inngest_core.sdk import function, Trigger
+        >>> InProcess(function(id="f", trigger=Trigger(event="a"))(lambda c, s: 1)
+        ...           ).composite_id("shop")
+        'shop-f'
+        """
+        return f"{app_id}-{self.slug}"
 
     @abstractmethod
     def call(self, request: dict[str, Any]) -> CallResult:
@@ -78,4 +92,6 @@ class InProcess(Target):
 
     def call(self, request: dict[str, Any]) -> CallResult:
         response = self.function.handle(json.loads(json.dumps(request, ensure_ascii=False)))
-        return CallResult(response.status, response.no_retry, json.loads(response.json()))
+        text = response.json()
+        return CallResult(response.status, response.no_retry, json.loads(text),
+                          response.headers.get("Retry-After"), len(text.encode("utf-8")))

@@ -99,8 +99,9 @@ def answer(app: App, status: int, body: Any, framework: str, *, key: str | None 
 
 def error(app: App, status: int, name: str, message: str, framework: str, *,
           no_retry: bool = True) -> Answer:
-    """An error answer ``{"name", "message"}`` (by default telling Inngest not to retry)."""
-    extra = {protocol.HEADER_NO_RETRY: "true"} if no_retry else {}
+    """An error answer ``{"name", "message"}``, telling Inngest not to retry it
+    (``X-Inngest-No-Retry: true``, the default) or that it may (``false``)."""
+    extra = {protocol.HEADER_NO_RETRY: "true" if no_retry else "false"}
     return answer(app, status, {"name": name, "message": message}, framework, headers=extra)
 
 
@@ -119,9 +120,11 @@ def verify(app: App, body: Any, headers: Mapping[str, str]) -> str:
 
 
 def read_signed(app: App, body: bytes, headers: Mapping[str, str], framework: str,
-                context: str) -> tuple[Any, str | None]:
+                context: str, *, unsigned: int = 401) -> tuple[Any, str | None]:
     """The JSON body and the key that signed it (``None`` in dev mode); a 400 for bad
-    JSON or a 401 for a bad signature is raised as :class:`Refusal`."""
+    JSON or, for a bad signature, the status ``unsigned`` is raised as :class:`Refusal`.
+    A 401 tells Inngest not to retry; a 500 (for a call, as the SDK specification's 4.1.3
+    says) leaves it retriable, so a run survives a key rotation."""
     try:
         request = strict_json(body)
     except ValueError as exc:
@@ -132,4 +135,5 @@ def read_signed(app: App, body: bytes, headers: Mapping[str, str], framework: st
     try:
         return request, verify(app, request, headers)
     except signing.SignatureError as exc:
-        raise Refusal(error(app, 401, "Unauthorized", f"{context}{exc}", framework)) from None
+        raise Refusal(error(app, unsigned, "Unauthorized", f"{context}{exc}", framework,
+                            no_retry=unsigned < 500)) from None
