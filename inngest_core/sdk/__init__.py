@@ -32,7 +32,8 @@ from .remote import RemoteFunction, SyncError
 from .runner import HistoryEntry, LocalRunner
 from .serve import App, ConfigurationError, SendError
 from .signing import SignatureError
-from .step import Context, NonRetriableError, Step, StepError, StepUsageError
+from .step import Context, NonRetriableError, OutputTooLargeError, RetryAfterError, Step, \
+    StepError, StepUsageError, calling
 
 __all__ = [
     "function",
@@ -54,6 +55,9 @@ __all__ = [
     "NonRetriableError",
     "StepError",
     "StepUsageError",
+    "RetryAfterError",
+    "OutputTooLargeError",
+    "calling",
     "Response",
     "LocalRunner",
     "HistoryEntry",

@@ -2,7 +2,8 @@
 
 Loads the functions defined in FILE.py, sends the event through a :class:`LocalRunner`,
 runs until idle (``--fast-forward`` also jumps the clock through sleeps, retries and wait
-timeouts) and prints each run's timeline.  Exit codes: 0 every run completed or is still
+timeouts) and prints the timeline of each run it caused: the runs the event started, and
+those their steps started in turn (``step.invoke``, ``step.send_event``).  Exit codes: 0 every run completed or is still
 pending, 1 a run failed, 2 bad input (the error goes to stderr).
 
 >>> import argparse
@@ -126,6 +127,7 @@ def run_command(args: argparse.Namespace) -> int:
         sys.stderr.write(f"inngest-core run: {exc}\n")
         return BAD_INPUT
     with runner:
+        before = {run_id for run_id, _, _ in runner.runs()}
         try:
             started = runner.send(event)
         except ValueError as exc:
@@ -135,8 +137,9 @@ def run_command(args: argparse.Namespace) -> int:
             runner.fast_forward()
         failed = False
         report: list[dict[str, Any]] = []
-        for run_id in started:
-            fn_id = next(f for r, f, _ in runner.runs() if r == run_id)
+        for run_id, fn_id, _ in runner.runs():
+            if run_id in before:
+                continue
             status = runner.status(run_id)
             failed = failed or status == "failed"
             timeline = [entry.as_dict() for entry in runner.history(run_id)]

@@ -24,7 +24,7 @@ import queue
 import sys
 import threading
 import time
-import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -51,18 +51,21 @@ def events_from(doc: object) -> list[dict[str, Any]]:
 
 
 class Inbox:
-    """The event inbox: a threaded HTTP server on ``host:port`` whose requests wait on a
-    queue that the dev loop's thread drains (the runner's SQLite connection stays in one
-    thread).  ``port=0`` picks a free port; :attr:`url` says which.
+    """The event inbox: a threaded HTTP server on ``host:port`` that hands the events it
+    gets to ``accept`` (:meth:`LocalRunner.accept <inngest_core.sdk.LocalRunner.accept>`,
+    safe from any thread: the runner's own thread matches them later) and answers with their
+    ids at once -- so an app's ``step.send_event`` can post here while the runner waits for
+    that very call.  Each batch, with its ids, also goes on :attr:`queue` for the dev loop
+    to report.  ``port=0`` picks a free port; :attr:`url` says which.
 
-    >>> with Inbox(port=0) as inbox:
+    >>> with Inbox(port=0, accept=lambda events: ["e1"] * len(events)) as inbox:
     ...     inbox.url.startswith("http://127.0.0.1:")
     True
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8288) -> None:
-        self.queue: queue.Queue[tuple[list[dict[str, Any]], queue.Queue[list[str]]]] = (
-            queue.Queue())
+    def __init__(self, host: str = "127.0.0.1", port: int = 8288, *,
+                 accept: Callable[[list[dict[str, Any]]], list[str]]) -> None:
+        self.queue: queue.Queue[list[dict[str, Any]]] = queue.Queue()
         inbox = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -90,13 +93,13 @@ class Inbox:
                 except ValueError as exc:
                     self._reply(400, {"error": str(exc)})
                     return
-                answer: queue.Queue[list[str]] = queue.Queue(1)
-                inbox.queue.put((events, answer))
                 try:
-                    ids = answer.get(timeout=60)
-                except queue.Empty:
-                    self._reply(503, {"error": "the dev loop did not take the events"})
+                    ids = accept(events)
+                except ValueError as exc:
+                    self._reply(400, {"error": str(exc)})
                     return
+                inbox.queue.put([{**event, "id": event_id}
+                                 for event, event_id in zip(events, ids)])
                 self._reply(200, {"ids": ids, "status": 200})
 
         self.server = ThreadingHTTPServer((host, port), Handler)
@@ -177,7 +180,7 @@ def dev_command(args: argparse.Namespace) -> int:
         sys.stderr.write(f"inngest-core dev: {exc}\n")
         return 1
     try:
-        inbox = Inbox(args.host, args.port)
+        inbox = Inbox(args.host, args.port, accept=runner.accept)
     except OSError as exc:
         sys.stderr.write(f"inngest-core dev: cannot serve the inbox on "
                          f"{args.host}:{args.port}: {exc}\n")
@@ -196,18 +199,13 @@ def dev_command(args: argparse.Namespace) -> int:
                 if due is not None:
                     wait = min(wait, max(0.0, (due - runner.clock.now()).total_seconds()))
                 try:
-                    events, answer = inbox.queue.get(timeout=wait)
+                    events = inbox.queue.get(timeout=wait)
                 except queue.Empty:
-                    runner.run_until_idle()
+                    pass
                 else:
                     for event in events:
-                        event.setdefault("id", uuid.uuid4().hex)
-                    try:
-                        runner.send(events)
-                    finally:
-                        answer.put([event["id"] for event in events])
-                    for event in events:
                         _say(f"event {event['name']} {event['id']}")
+                runner.run_until_idle()
                 for run_id, fn_id, status in runner.runs():
                     if seen.get(run_id) != status:
                         seen[run_id] = status
