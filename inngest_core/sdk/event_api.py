@@ -60,10 +60,11 @@ class SendError(RuntimeError):
 
 def post_events(event_api_url: str, key: str, env: str | None,
                 events: Sequence[Mapping[str, Any]], *, timeout: float,
-                sleep: Callable[[float], None] = time.sleep) -> list[str]:
+                sleep: Callable[[float], None] | None = None) -> list[str]:
     """Send ``events`` (already checked) with the event ``key``; the ids Inngest gives back.
     Network errors and 5xx answers are retried (5 attempts in all, ``sleep`` between
-    them); then, or at a 4xx, :class:`SendError` says what the last attempt got."""
+    them; ``time.sleep`` by default); then, or at a 4xx, :class:`SendError` says what the
+    last attempt got."""
     target = f"{event_api_url}/e/{urllib.parse.quote(key, safe='')}"
     headers = {"Content-Type": "application/json", protocol.HEADER_SDK:
                protocol.sdk_header(), "User-Agent": protocol.sdk_header(),
@@ -73,7 +74,7 @@ def post_events(event_api_url: str, key: str, env: str | None,
     body = wire.encode(list(events))
     for attempt in range(SEND_ATTEMPTS):
         if attempt:
-            sleep(_backoff(attempt - 1))
+            (sleep or time.sleep)(_backoff(attempt - 1))
         try:
             status, _, answer = http_request("POST", target, headers, body, timeout)
         except OSError as exc:
