@@ -109,7 +109,7 @@ class UInt(int):
     def __new__(cls, value: Any = 0) -> UInt:
         self = super().__new__(cls, value)
         if not 0 <= self <= UINT64_MAX:
-            raise ValueError(f"uint out of range: {int(self)}")
+            raise ValueError(f"uint out of range: {show_int(int(self))}")
         return self
 
     def __repr__(self) -> str:
@@ -399,7 +399,19 @@ def to_cel(value: object) -> Value:
             return value
     if INT64_MIN <= value <= INT64_MAX:  # type: ignore[operator]
         return value
-    raise EvaluationError(EVALUATION_MESSAGES["int_value_range"].format(value=value))
+    raise EvaluationError(EVALUATION_MESSAGES["int_value_range"].format(value=show_int(value)))  # type: ignore[arg-type]
+
+
+def show_int(value: int) -> str:
+    """An int for a message: its digits, or its size when it has too many to write (Python
+    refuses to write more than 4,300 digits, and nobody reads them).
+
+    >>> show_int(-12), show_int(1 << 1000)
+    ('-12', '<a 1001-bit int>')
+    """
+    if value.bit_length() <= 256:
+        return str(value)
+    return f"<a {'negative ' if value < 0 else ''}{value.bit_length()}-bit int>"
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -949,6 +961,17 @@ def _quote(text: str) -> str:
 _INT_TEXT = _re.compile(r"[+-]?[0-9]+\Z")
 
 
+def _text_int(text: str) -> int | None:
+    """The value of ``[+-]?[0-9]+``, or None past 20 significant digits (out of any 64-bit
+    range): the digits are never converted whole."""
+    sign = text[0] if text[0] in "+-" else ""
+    significant = text[len(sign):].lstrip("0")
+    if len(significant) > 20:
+        return None
+    value = int(significant or "0")
+    return -value if sign == "-" else value
+
+
 def to_int(a: Value) -> Value:
     kind = type(a)
     if kind is int:
@@ -961,7 +984,10 @@ def to_int(a: Value) -> Value:
         return int(a)
     if kind is str:
         if _INT_TEXT.match(a):
-            return _int_result(int(a))
+            value = _text_int(a)
+            if value is None:
+                return error("int_range", value=a)
+            return _int_result(value)
         return error("conversion", value=_quote(a), type="int")
     if kind is Timestamp:
         return a.nanos // NANOS
@@ -980,7 +1006,9 @@ def to_uint(a: Value) -> Value:
         return UInt(int(a))
     if kind is str:
         if _INT_TEXT.match(a) and not a.startswith("-"):
-            value = int(a)
+            value = _text_int(a)
+            if value is None:
+                return error("uint_range", value=a)
             return UInt(value) if value <= UINT64_MAX else error("uint_range", value=value)
         return error("conversion", value=_quote(a), type="uint")
     return no_overload("uint", a)

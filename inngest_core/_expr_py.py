@@ -18,10 +18,11 @@ import operator
 import re
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+if TYPE_CHECKING:  # Lark itself is imported on the first parse
+    from lark import Lark, Token
+    from lark.exceptions import UnexpectedInput
 
 from . import _expr_lib as lib
 from ._expr_ast import MAX_NESTING, Node, height
@@ -69,6 +70,9 @@ class _Context(threading.local):
     source: str = ""
     max_depth: int = 250
     chain: int = 0
+    opened: int = 0  # brackets open now
+    run: int = 0  # "!" or "-" operators in a row, the last ending at run_end
+    run_end: int = -1
 
 
 _context = _Context()
@@ -213,17 +217,31 @@ def _on_name(token: Token) -> Token:
     return token
 
 
+def _magnitude(digits: str) -> int:
+    """The value of decimal or ``0x`` digits, or ``_UINT64_MAX + 1`` for anything larger:
+    a literal of any length is judged by its significant digits, never converted whole
+    (Python refuses to convert more than 4,300 decimal digits at once)."""
+    if digits.startswith("0x"):
+        significant = digits[2:].lstrip("0")
+        if len(significant) > 16:
+            return _UINT64_MAX + 1
+        return int(significant or "0", 16)
+    significant = digits.lstrip("0")
+    if len(significant) > 20:
+        return _UINT64_MAX + 1
+    return int(significant or "0")
+
+
 def _integer(token: Token) -> int:
     """The value of an INT, NEG_INT or UINT token; an error if it is out of range."""
     if token.type == "UINT":
-        digits = str(token)[:-1]
-        value = int(digits[2:], 16) if digits.startswith("0x") else int(digits)
+        value = _magnitude(str(token)[:-1])
         if value > _UINT64_MAX:
             raise _fail("uint literal out of range", token.start_pos or 0)
         return value
     digits, at = _digits_offset(token)
     negative = str(token).startswith("-")
-    value = int(digits[2:], 16) if digits.startswith("0x") else int(digits)
+    value = _magnitude(digits)
     if value > (_INT64_MAGNITUDE if negative else _INT64_MAGNITUDE - 1):
         raise _fail("int literal out of range", at)
     return -value if negative else value
@@ -243,14 +261,57 @@ def _on_message_brace(token: Token) -> Token:
     return token
 
 
+# Each open bracket, and each "!" or "-" of a run, is a frame the compiled twin's parser
+# holds until the construct closes, and a level of the finished tree: past ``max_depth`` of
+# them the compiled twin fails at once, and so does this one, as the token is read (rather
+# than at the end of a megabyte of "(((" or "!!!", which Lark would read first).
+
+
+def _on_open(token: Token) -> Token:
+    context = _context
+    context.opened += 1
+    if context.opened > context.max_depth:
+        raise depth_limit_error(context.max_depth)
+    return token
+
+
+def _on_close(token: Token) -> Token:
+    _context.opened -= 1
+    _context.chain = 0
+    return token
+
+
+def _on_prefix(token: Token) -> Token:
+    context = _context
+    start = token.start_pos or 0
+    gap = context.source[context.run_end:start] if context.run_end >= 0 else "x"
+    context.run = context.run + 1 if not gap or gap.isspace() else 1
+    context.run_end = start + 1
+    if context.run + context.opened > context.max_depth:
+        raise depth_limit_error(context.max_depth)
+    return token
+
+
+def _on_message_open(token: Token) -> Token:
+    return _on_open(_on_message_brace(token))
+
+
 _LEXER_CALLBACKS = {
     "IDENT": _on_ident,
     "DOT": _on_dot,
     "NAME": _on_name,
-    "MESSAGE_LBRACE": _on_message_brace,
+    "MESSAGE_LBRACE": _on_message_open,
+    "LPAR": _on_open,
+    "LSQB": _on_open,
+    "LBRACE": _on_open,
+    "RPAR": _on_close,
+    "RSQB": _on_close,
+    "RBRACE": _on_close,
+    "BANG": _on_prefix,
+    "MINUS": _on_prefix,
     **dict.fromkeys(
         ["QUOTED_IDENT", "INT", "NEG_INT", "UINT", "DOUBLE", "NEG_DOUBLE", "STRING", "BYTES",
-         "TRUE", "FALSE", "NULL", "RPAR", "RSQB", "RBRACE"],
+         "TRUE", "FALSE", "NULL"],
         _on_operand_end,
     ),
 }
@@ -440,6 +501,8 @@ _parser_lock = threading.Lock()
 def _lark() -> Lark:
     global _parser
     if _parser is None:
+        from lark import Lark
+
         with _parser_lock:
             if _parser is None:
                 _parser = Lark.open_from_package(
@@ -464,6 +527,8 @@ _DOT_NUMBER = re.compile(r"\.[0-9]+(?:[eE][+-]?[0-9]+)?")
 
 def _lark_error(source: str, error: UnexpectedInput) -> Exception:
     """Our syntax error for a Lark error, in the compiled twin's words where it can."""
+    from lark.exceptions import UnexpectedToken
+
     if isinstance(error, UnexpectedToken):
         token = error.token
         if token.type == "$END":
@@ -516,6 +581,8 @@ _OPENERS = frozenset({"(", "[", "{", "?", "||", "&&", "<", "<=", ">=", ">", "=="
 
 def _pending(error: UnexpectedInput) -> int:
     """How many constructs were open when the parser stopped."""
+    from lark import Token
+
     interactive = getattr(error, "interactive_parser", None)
     if interactive is None:
         return 0
@@ -536,11 +603,16 @@ def parse(source: str, *, max_source_length: int = 100_000, max_depth: int = 250
     if len(source) > max_source_length:
         raise source_length_error(len(source), max_source_length)
     parser = _lark()
+    from lark.exceptions import UnexpectedInput
+
     context = _context
-    saved = (context.source, context.max_depth, context.chain)
+    saved = (context.source, context.max_depth, context.chain, context.opened, context.run,
+             context.run_end)
     context.source = source
     context.max_depth = max_depth
     context.chain = 0
+    context.opened = context.run = 0
+    context.run_end = -1
     try:
         item: _Item = parser.parse(source)  # type: ignore[assignment]
     except UnexpectedInput as error:
@@ -550,7 +622,8 @@ def parse(source: str, *, max_source_length: int = 100_000, max_depth: int = 250
             raise depth_limit_error(max_depth) from None
         raise _lark_error(source, error) from None
     finally:
-        context.source, context.max_depth, context.chain = saved
+        (context.source, context.max_depth, context.chain, context.opened, context.run,
+         context.run_end) = saved
     return item[0]
 
 

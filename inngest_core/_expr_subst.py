@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ._expr_ast import MAX_NESTING, Node
-from ._expr_lib import UInt, check_keys, foreign, owned, plain_mapping
+from ._expr_lib import UInt, check_keys, foreign, owned, plain_mapping, show_int
 from .errors import EvaluationError, depth_limit_error
 
 __all__ = ["literal", "select_path", "substitute", "unparse"]
@@ -135,7 +135,8 @@ def literal(value: object) -> Node:
         return ("const", "uint", int(value))  # type: ignore[call-overload]
     if kind is int:
         if not -(1 << 63) <= value < 1 << 63:  # type: ignore[operator]
-            raise EvaluationError(f"unsupported value: int {value} out of the int64 range")
+            raise EvaluationError(
+                f"unsupported value: int {show_int(value)} out of the int64 range")  # type: ignore[arg-type]
         return ("const", "int", value)
     if kind is float:
         if math.isnan(value):  # type: ignore[arg-type]
