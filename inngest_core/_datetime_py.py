@@ -20,33 +20,44 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional
 
+from ._datetime_formats import (
+    DATETIME_FORMATS,
+    FORMATS,
+    MONTH_ABBR,
+    SCAN_CTIME,
+    SCAN_EMAIL,
+    SCAN_EPOCH,
+    SCAN_ISO,
+    SCAN_RFC850,
+    WEEKDAY_ABBR,
+    WEEKDAY_FULL,
+    ZONE_ISO,
+    ZONE_NAME,
+    ZONE_NONE,
+    ZONE_OFFSET,
+    ZONES,
+    DatetimeFormat,
+    detected_format,
+    format_datetime,
+)
 from .errors import datetime_error
 
 __all__ = ["parse_datetime", "detect_format", "format_datetime", "DATETIME_FORMATS"]
 
-#: Every format name, in table order (``EPOCH_MS`` is never detected).
-DATETIME_FORMATS: tuple[str, ...] = (
-    "RFC3339", "ISO8601", "ISODATE", "RFC1123", "RFC1123Z", "RFC822", "RFC822Z", "RFC850",
-    "UNIX", "ANSIC", "RUBY", "EPOCH", "EPOCH_MS",
-)  # fmt: skip
-(RFC3339, ISO8601, ISODATE, RFC1123, RFC1123Z, RFC822, RFC822Z, RFC850,
- UNIX, ANSIC, RUBY, EPOCH, EPOCH_MS) = range(13)  # fmt: skip
 #: Detected ISO 8601 text that is not a bare date: RFC3339 when it is strict, else ISO8601.
-ISO_AUTO = 13
+ISO_AUTO = len(FORMATS)
+_RFC3339 = detected_format(SCAN_ISO, 4, ZONE_ISO, True)
+_ISO8601 = detected_format(SCAN_ISO, 4, ZONE_ISO, False)
 _IDS = {name: i for i, name in enumerate(DATETIME_FORMATS)}
 
 _UTC = timezone.utc
 _EPOCH_DT = datetime(1970, 1, 1, tzinfo=_UTC)
 _TZ: dict[int, timezone] = {0: _UTC}
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
-_WEEKDAYS = {d: i for i, d in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))}
-_FULL_WEEKDAYS = {d: i for i, d in enumerate(
-    ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}
-# RFC 822 section 5 (minutes east of UTC); keys are upper case, names match case-insensitively.
-_ZONES = {"Z": 0, "UT": 0, "UTC": 0, "GMT": 0, "EST": -300, "EDT": -240, "CST": -360,
-          "CDT": -300, "MST": -420, "MDT": -360, "PST": -480, "PDT": -420}
+_MONTHS = {m.lower(): i + 1 for i, m in enumerate(MONTH_ABBR)}
+_WEEKDAYS = {d.lower(): i for i, d in enumerate(WEEKDAY_ABBR)}
+_FULL_WEEKDAYS = {d.lower(): i for i, d in enumerate(WEEKDAY_FULL)}
+_ZONES = ZONES
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _DIGITS = frozenset("0123456789")
 _LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
@@ -250,11 +261,15 @@ def _no_fast(text: str) -> Optional[datetime]:
     return None
 
 
-_FAST: tuple[Callable[[str], Optional[datetime]], ...] = (
-    _fast_rfc3339, _fast_iso8601, _fast_isodate, _fast_rfc1123, _fast_rfc1123z, _fast_rfc822,
-    _fast_rfc822z, _fast_rfc850, _fast_unix, _fast_ansic, _fast_ruby, _no_fast, _no_fast,
-    _fast_iso_auto,
-)  # fmt: skip
+_FAST_BY_NAME: dict[str, Callable[[str], Optional[datetime]]] = {
+    "RFC3339": _fast_rfc3339, "ISO8601": _fast_iso8601, "ISODATE": _fast_isodate,
+    "RFC1123": _fast_rfc1123, "RFC1123Z": _fast_rfc1123z, "RFC822": _fast_rfc822,
+    "RFC822Z": _fast_rfc822z, "RFC850": _fast_rfc850, "UNIX": _fast_unix, "ANSIC": _fast_ansic,
+    "RUBY": _fast_ruby,
+}  # fmt: skip
+#: By format index (a format without a fast function is read by its scanner alone), then
+#: ISO_AUTO.
+_FAST = tuple(_FAST_BY_NAME.get(name, _no_fast) for name in DATETIME_FORMATS) + (_fast_iso_auto,)
 
 
 def _fast_detected(text: str) -> Optional[datetime]:
@@ -290,41 +305,39 @@ def _predict(text: str) -> int:
     if c in _DIGITS:
         k = _digits_end(text)
         if k == 4 and k < n and text[4] == "-":
-            return ISODATE if n == 10 else ISO_AUTO
+            return detected_format(SCAN_ISO, 4, ZONE_NONE) if n == 10 else ISO_AUTO
         if k < n and text[k] == " ":
-            return _zone_kind(text, RFC822, RFC822Z)
-        return EPOCH
+            return detected_format(SCAN_EMAIL, 2, _zone_kind(text))
+        return detected_format(SCAN_EPOCH, 4, ZONE_NONE)
     if c == "+" or c == "-":
-        return EPOCH
+        return detected_format(SCAN_EPOCH, 4, ZONE_NONE)
     if c in _LETTERS:
         k = _letters_end(text)
         if k < n and text[k] == ",":
             if k != 3:
-                return RFC850
+                return detected_format(SCAN_RFC850, 2, ZONE_NAME)
             # "Mon, 2 Jan 2006 ..." or "Mon, 2 Jan 06 ...": the year's width decides.
             i = min(_digits_end(text, min(5, n)) + 5, n)
             j = _digits_end(text, i)
-            if j - i == 2:
-                return _zone_kind(text, RFC822, RFC822Z)
-            return _zone_kind(text, RFC1123, RFC1123Z)
+            return detected_format(SCAN_EMAIL, 2 if j - i == 2 else 4, _zone_kind(text))
         if k < n and text[k] == " ":
+            # The zone, if any, is the word before the year.
             last = text.rfind(" ")
             before = text.rfind(" ", 0, last)
             c = text[before + 1] if before >= 0 else ""
-            if c == "+" or c == "-":
-                return RUBY
-            if c in _LETTERS:
-                return UNIX
-            return ANSIC
+            zone = (ZONE_OFFSET if c == "+" or c == "-" else ZONE_NAME if c in _LETTERS
+                    else ZONE_NONE)
+            return detected_format(SCAN_CTIME, 4, zone)
         raise datetime_error("undetectable", text, k, None, "after_name")
     raise datetime_error("undetectable", text, 0, None, "start")
 
 
-def _zone_kind(text: str, named: int, numeric: int) -> int:
+def _zone_kind(text: str) -> int:
+    """The zone rule of the text's last word."""
     last = text.rfind(" ")
     if last + 1 < len(text) and text[last + 1] in "+-":
-        return numeric
-    return named
+        return ZONE_OFFSET
+    return ZONE_NAME
 
 
 # --------------------------------------------------------------------------- reference scanner
@@ -450,30 +463,32 @@ class _Scanner:
         return j
 
 
-def _scan_iso(s: _Scanner, mode: int) -> _Fields:
+def _scan_iso(s: _Scanner, strict: bool, date_only: bool) -> _Fields:
+    """RFC 3339 when ``strict``; else looser ISO 8601 (``f.strict`` says whether the text kept
+    to RFC 3339)."""
     f = _Fields()
     f.p_year, f.year = 0, s.d4(0)
     s.char(4, "-")
     f.p_month, f.month = 5, s.d2(5)
     s.char(7, "-")
     f.p_day, f.day = 8, s.d2(8)
-    if mode == ISODATE:
+    if date_only:
         s.end(10)
         return f
     if s.n == 10:
-        if mode == RFC3339:
+        if strict:
             raise s.fail(10, "T")
         f.strict = False
         return f
     c = s.at(10)
-    if c == " " and mode != RFC3339:
+    if c == " " and not strict:
         f.strict = False
     elif c != "T" and c != "t":
-        raise s.fail(10, "T" if mode == RFC3339 else "iso_separator")
+        raise s.fail(10, "T" if strict else "iso_separator")
     f.p_hour, f.hour = 11, s.d2(11)
     i = 13
     has_seconds = False
-    if mode == RFC3339:
+    if strict:
         s.char(13, ":")
         f.p_minute, f.minute = 14, s.d2(14)
         s.char(16, ":")
@@ -492,7 +507,7 @@ def _scan_iso(s: _Scanner, mode: int) -> _Fields:
     else:
         f.strict = False
     c = s.at(i)
-    if has_seconds and (c == "." or (c == "," and mode != RFC3339)):
+    if has_seconds and (c == "." or (c == "," and not strict)):
         if c == ",":
             f.strict = False
         i = s.fraction(f, i + 1)
@@ -504,7 +519,7 @@ def _scan_iso(s: _Scanner, mode: int) -> _Fields:
         f.sign = -1 if c == "-" else 1
         f.p_offset_hours, f.offset_hours = i + 1, s.d2(i + 1)
         i += 3
-        if mode == RFC3339:
+        if strict:
             s.char(i, ":")
             f.p_offset_minutes, f.offset_minutes = i + 1, s.d2(i + 1)
             i += 3
@@ -519,17 +534,18 @@ def _scan_iso(s: _Scanner, mode: int) -> _Fields:
             f.strict = False
         s.end(i)
         return f
-    if mode == RFC3339:
+    if strict:
         raise s.fail(i, "rfc3339_offset")
     f.strict = False
     s.end(i, "iso_end")
     return f
 
 
-def _scan_email(s: _Scanner, fid: int) -> _Fields:
+def _scan_email(s: _Scanner, spec: DatetimeFormat) -> _Fields:
     f = _Fields()
     i = 0
-    if fid == RFC1123 or fid == RFC1123Z or s.at(0) in _LETTERS and s.at(0):
+    long_year = spec.year_digits == 4  # with it, the weekday and the seconds are required
+    if long_year or s.at(0) in _LETTERS and s.at(0):
         s.weekday3(f, 0)
         s.char(3, ",")
         s.char(4, " ")
@@ -540,7 +556,7 @@ def _scan_email(s: _Scanner, fid: int) -> _Fields:
     s.char(i, " ")
     i += 1
     f.p_year = i
-    if fid == RFC1123 or fid == RFC1123Z:
+    if long_year:
         f.year = s.d4(i)
         i += 4
     else:
@@ -552,7 +568,7 @@ def _scan_email(s: _Scanner, fid: int) -> _Fields:
     s.char(i + 2, ":")
     f.p_minute, f.minute = i + 3, s.d2(i + 3)
     i += 5
-    if fid == RFC1123 or fid == RFC1123Z:
+    if long_year:
         s.char(i, ":")
         f.p_second, f.second = i + 1, s.d2(i + 1)
         i += 3
@@ -563,7 +579,7 @@ def _scan_email(s: _Scanner, fid: int) -> _Fields:
         raise s.fail(i, "seconds_or_space")
     s.char(i, " ")
     i += 1
-    if fid == RFC1123 or fid == RFC822:
+    if spec.zone == ZONE_NAME:
         i = s.zone_name(f, i)
     else:
         i = s.offset4(f, i)
@@ -571,7 +587,7 @@ def _scan_email(s: _Scanner, fid: int) -> _Fields:
     return f
 
 
-def _scan_rfc850(s: _Scanner) -> _Fields:
+def _scan_rfc850(s: _Scanner, spec: DatetimeFormat) -> _Fields:
     f = _Fields()
     j = _letters_end(s.text)
     weekday = _FULL_WEEKDAYS.get(s.text[:j].lower())
@@ -593,13 +609,13 @@ def _scan_rfc850(s: _Scanner) -> _Fields:
     return f
 
 
-def _scan_ctime(s: _Scanner, fid: int) -> _Fields:
+def _scan_ctime(s: _Scanner, spec: DatetimeFormat) -> _Fields:
     f = _Fields()
     s.weekday3(f, 0)
     s.char(3, " ")
     s.month3(f, 4)
     s.char(7, " ")
-    if fid != RUBY and s.at(8) == " ":
+    if spec.padded_day and s.at(8) == " ":
         f.p_day, f.day = 9, s.digit(9)
         i = 10
     else:
@@ -608,11 +624,11 @@ def _scan_ctime(s: _Scanner, fid: int) -> _Fields:
     i = s.time(f, i + 1)
     s.char(i, " ")
     i += 1
-    if fid == UNIX:
+    if spec.zone == ZONE_NAME:
         i = s.zone_name(f, i)
         s.char(i, " ")
         i += 1
-    elif fid == RUBY:
+    elif spec.zone == ZONE_OFFSET:
         i = s.offset4(f, i)
         s.char(i, " ")
         i += 1
@@ -657,8 +673,8 @@ def _validate(text: str, name: str, f: _Fields) -> None:
                                  day=f.day)
 
 
-def _scan_epoch(text: str, fid: int) -> datetime:
-    name = DATETIME_FORMATS[fid]
+def _scan_epoch(text: str, spec: DatetimeFormat) -> datetime:
+    name = spec.name
     s = _Scanner(text, name)
     i = 0
     c = s.at(0)
@@ -678,8 +694,9 @@ def _scan_epoch(text: str, fid: int) -> datetime:
         s.end(k)
     else:
         s.end(j, "epoch_end")
-    places = 6 if fid == EPOCH else 3  # fraction digits that make whole microseconds
-    if len(significant) > (12 if fid == EPOCH else 15):
+    places = spec.epoch_places  # fraction digits that make whole microseconds
+    # Years 1..9999 are under 10**12 s: more digits than that are out of range.
+    if len(significant) > 18 - places:
         raise datetime_error("epoch_range", text, 0, name)
     micros = int(significant or "0") * 10**places + int(fraction[:places].ljust(places, "0"))
     if negative:
@@ -690,22 +707,30 @@ def _scan_epoch(text: str, fid: int) -> datetime:
     return _EPOCH_DT + timedelta(microseconds=micros)
 
 
+def _scan_iso_spec(s: _Scanner, spec: DatetimeFormat) -> _Fields:
+    return _scan_iso(s, spec.strict, spec.date_only)
+
+
+#: The reference scanner of each shape, by ``DatetimeFormat.scanner``.
+_SCANNERS: dict[int, Callable[[_Scanner, DatetimeFormat], _Fields]] = {
+    SCAN_ISO: _scan_iso_spec, SCAN_EMAIL: _scan_email, SCAN_RFC850: _scan_rfc850,
+    SCAN_CTIME: _scan_ctime,
+}
+
+
 def _slow(text: str, fid: int) -> tuple[datetime, str]:
     """The reference scanner: the result and the format's name, or the error."""
-    if fid == EPOCH or fid == EPOCH_MS:
-        return _scan_epoch(text, fid), DATETIME_FORMATS[fid]
-    name = "ISO8601" if fid == ISO_AUTO else DATETIME_FORMATS[fid]
-    s = _Scanner(text, name)
-    if fid <= ISODATE or fid == ISO_AUTO:
-        f = _scan_iso(s, fid)
-        if fid == ISO_AUTO:
-            name = "RFC3339" if f.strict else "ISO8601"
-    elif fid <= RFC822Z:
-        f = _scan_email(s, fid)
-    elif fid == RFC850:
-        f = _scan_rfc850(s)
+    if fid == ISO_AUTO:
+        s = _Scanner(text, DATETIME_FORMATS[_ISO8601])
+        f = _scan_iso(s, False, False)
+        name = DATETIME_FORMATS[_RFC3339 if f.strict else _ISO8601]
     else:
-        f = _scan_ctime(s, fid)
+        spec = FORMATS[fid]
+        name = spec.name
+        if spec.scanner == SCAN_EPOCH:
+            return _scan_epoch(text, spec), name
+        s = _Scanner(text, name)
+        f = _SCANNERS[spec.scanner](s, spec)
     _validate(text, name, f)
     minutes = f.offset_hours * 60 + f.offset_minutes
     tz = _tz(-minutes if f.sign < 0 else minutes)
@@ -770,97 +795,9 @@ def detect_format(text: str) -> str:
     fid = _predict(text)
     if fid == ISO_AUTO:
         if _iso_fast(_RE_RFC3339.fullmatch(text)) is not None:
-            return "RFC3339"
+            return DATETIME_FORMATS[_RFC3339]
         if _iso_fast(_RE_ISO8601.fullmatch(text)) is not None:
-            return "ISO8601"
+            return DATETIME_FORMATS[_ISO8601]
     elif _FAST[fid](text) is not None:
         return DATETIME_FORMATS[fid]
     return _slow(text, fid)[1]
-
-
-_MONTH_ABBR = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-               "Dec")
-_WEEKDAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_WEEKDAY_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def format_datetime(value: datetime, format: str = "RFC3339") -> str:
-    """Write an aware datetime in ``format``.  Formats with a numeric offset keep the value's
-    offset; formats with a zone name (written ``GMT`` in RFC1123, ``UTC`` elsewhere) or none
-    write the value in UTC.  Fractions are written only where the format holds them
-    (RFC3339 as Go does, trailing zeros cut; ISO8601 as ``isoformat()``; EPOCH).
-
-    >>> from datetime import timezone, timedelta
-    >>> dt = datetime(2023, 7, 18, 7, 31, tzinfo=timezone(timedelta(hours=2)))
-    >>> format_datetime(dt)
-    '2023-07-18T07:31:00+02:00'
-    >>> format_datetime(dt, "RFC1123")
-    'Tue, 18 Jul 2023 05:31:00 GMT'
-    >>> format_datetime(dt, "ANSIC")
-    'Tue Jul 18 05:31:00 2023'
-    >>> format_datetime(dt, "EPOCH")
-    '1689658260'
-    >>> parse_datetime(format_datetime(dt, "RUBY"), "RUBY") == dt
-    True
-    """
-    if not isinstance(value, datetime):
-        raise TypeError(f"datetime value must be datetime, not {type(value).__name__}")
-    if not isinstance(format, str):
-        raise TypeError(f"datetime format must be str, not {type(format).__name__}")
-    fid = _IDS.get(format)
-    if fid is None:
-        raise datetime_error("unknown_format", value.isoformat(), None, None, format)
-    offset = value.utcoffset()
-    if offset is None:
-        raise datetime_error("naive", value.isoformat(), None, format)
-    if offset.microseconds or offset.seconds % 60:
-        raise datetime_error("offset_seconds", value.isoformat(), None, format)
-    minutes = offset.days * 1440 + offset.seconds // 60
-    if fid in (RFC3339, ISO8601, RFC1123Z, RFC822Z, RUBY):
-        v = value
-    else:
-        try:
-            v = (value - offset).replace(tzinfo=_UTC)
-        except OverflowError:
-            raise datetime_error("utc_range", value.isoformat(), None, format) from None
-    if fid in (RFC822, RFC822Z, RFC850) and not 1969 <= v.year <= 2068:
-        raise datetime_error("two_digit_year", value.isoformat(), None, format, value=v.year)
-    sign = "-" if minutes < 0 else "+"
-    oh, om = divmod(abs(minutes), 60)
-    hms = f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
-    date = f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
-    mon = _MONTH_ABBR[v.month]
-    wday = _WEEKDAY_ABBR[v.weekday()]
-    if fid == RFC3339:
-        frac = f".{v.microsecond:06d}".rstrip("0") if v.microsecond else ""
-        zone = "Z" if minutes == 0 else f"{sign}{oh:02d}:{om:02d}"
-        return f"{date}T{hms}{frac}{zone}"
-    if fid == ISO8601:
-        frac = f".{v.microsecond:06d}" if v.microsecond else ""
-        return f"{date}T{hms}{frac}{sign}{oh:02d}:{om:02d}"
-    if fid == ISODATE:
-        return date
-    if fid == RFC1123:
-        return f"{wday}, {v.day:02d} {mon} {v.year:04d} {hms} GMT"
-    if fid == RFC1123Z:
-        return f"{wday}, {v.day:02d} {mon} {v.year:04d} {hms} {sign}{oh:02d}{om:02d}"
-    if fid == RFC822:
-        return f"{v.day:02d} {mon} {v.year % 100:02d} {v.hour:02d}:{v.minute:02d} UTC"
-    if fid == RFC822Z:
-        return (f"{v.day:02d} {mon} {v.year % 100:02d} {v.hour:02d}:{v.minute:02d} "
-                f"{sign}{oh:02d}{om:02d}")
-    if fid == RFC850:
-        return f"{_WEEKDAY_FULL[v.weekday()]}, {v.day:02d}-{mon}-{v.year % 100:02d} {hms} UTC"
-    if fid == UNIX:
-        return f"{wday} {mon} {v.day:2d} {hms} UTC {v.year:04d}"
-    if fid == ANSIC:
-        return f"{wday} {mon} {v.day:2d} {hms} {v.year:04d}"
-    if fid == RUBY:
-        return f"{wday} {mon} {v.day:02d} {hms} {sign}{oh:02d}{om:02d} {v.year:04d}"
-    delta = v - _EPOCH_DT
-    micros = (delta.days * 86400 + delta.seconds) * 10**6 + delta.microseconds
-    if fid == EPOCH_MS:
-        return str(micros // 1000)
-    whole, frac_us = divmod(abs(micros), 10**6)
-    frac = f".{frac_us:06d}".rstrip("0") if frac_us else ""
-    return f"{'-' if micros < 0 else ''}{whole}{frac}"

@@ -127,7 +127,7 @@ def test_fast_layer_agrees_with_reference_scanner(text: str) -> None:
         fid = py._predict(text)
     except DatetimeError:
         return
-    if fid in (py.EPOCH, py.EPOCH_MS):
+    if py._FAST[fid] is py._no_fast:  # a format its scanner alone reads
         return
     fast = py._FAST[fid](text)
     try:
