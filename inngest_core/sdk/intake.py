@@ -19,10 +19,11 @@ from typing import Any, Final, cast
 
 from ..wait import ExpressionIndex
 from .events import events_in
+from .function import Trigger
 from .store import dumps, us
 from .transport import Target
 
-__all__ = ["admit", "triggered", "WaitIndex", "SCHEDULED_EVENT"]
+__all__ = ["admit", "triggered", "triggers_of", "WaitIndex", "SCHEDULED_EVENT"]
 
 #: The event a cron trigger starts its runs with (as Inngest names it).
 SCHEDULED_EVENT: Final = "inngest/scheduled.timer"
@@ -48,8 +49,24 @@ def admit(events: object, now: datetime) -> list[dict[str, Any]]:
     return admitted
 
 
+def triggers_of(fn: Target) -> tuple[Trigger, ...]:
+    """Every trigger of ``fn`` (a target that lists no ``triggers`` has its one
+    ``trigger``).
+
+    >>> from inngest_core.sdk import function, Trigger
+    >>> from inngest_core.sdk.transport import InProcess
+    >>> f = function(id="f", trigger=[Trigger(event="a"), Trigger(cron="@daily")])(lambda c, s: 1)
+    >>> triggers_of(InProcess(f))
+    (Trigger(event='a'), Trigger(cron='@daily'))
+    """
+    triggers = getattr(fn, "triggers", None)
+    if triggers is None:
+        triggers = getattr(getattr(fn, "function", None), "triggers", None)
+    return tuple(triggers) if triggers else (fn.trigger,)
+
+
 def triggered(fn: Target, event: Mapping[str, Any]) -> bool:
-    """Whether ``event`` starts a run of ``fn``.
+    """Whether ``event`` starts a run of ``fn``: any of its triggers matches.
 
     >>> from inngest_core.sdk import function, Trigger
     >>> from inngest_core.sdk.transport import InProcess
@@ -57,10 +74,13 @@ def triggered(fn: Target, event: Mapping[str, Any]) -> bool:
     >>> triggered(InProcess(f), {"name": "a", "data": {"n": 2}}), triggered(InProcess(f), {"name": "a"})
     (True, False)
     """
-    try:
-        return fn.trigger.matches(event)
-    except Exception:  # an expression that cannot evaluate on this event does not match
-        return False
+    for trigger in triggers_of(fn):
+        try:
+            if trigger.matches(event):
+                return True
+        except Exception:  # an expression that cannot evaluate on this event does not match
+            continue
+    return False
 
 
 class WaitIndex:

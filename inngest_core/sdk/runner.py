@@ -47,10 +47,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..datetimes import format_datetime
 from . import kinds, protocol
 from .clock import Clock, ManualClock, SystemClock
+from .flow import Flow
 from .function import Function
-from .intake import SCHEDULED_EVENT, WaitIndex, admit, triggered
+from .intake import SCHEDULED_EVENT, WaitIndex, admit
 from .scheduler import BACKOFF_TABLE, Scheduler, backoff, retry_after_at
 from .step import calling
 from .store import RUN_STATUSES, HistoryEntry, RunStore, us
@@ -88,35 +90,45 @@ class LocalRunner:
 
     def __init__(self, functions: Iterable[Function | Target], db: str = "inngest.db",
                  *, clock: Clock | None = None, app_id: str = "local") -> None:
-        #: What the runner calls, by function id: in process or over HTTP.
-        self.functions: dict[str, Target] = {}
-        for item in functions:
-            if isinstance(item, Function):
-                fn: Target = InProcess(item)
-            elif isinstance(item, Target):
-                fn = item
-            else:
-                raise TypeError(f"LocalRunner runs Function objects, not {type(item).__name__}")
-            if fn.slug in self.functions:
-                raise ValueError(f"two functions share the id {fn.slug!r}")
-            self.functions[fn.slug] = fn
         #: The app id in process functions answer as (``step.invoke`` names a function
         #: ``<app_id>-<id>``; a served app's functions keep their own).
         self.app_id = app_id
+        #: What the runner calls, by function id: in process or over HTTP.  An in-process
+        #: function's ``on_failure`` handler comes as its own function, as the official SDK
+        #: registers it (:meth:`Function.failure_function`).
+        self.functions: dict[str, Target] = {}
+        targets: list[Target] = []
+        for item in functions:
+            if isinstance(item, Function):
+                targets.append(InProcess(item))
+                failure = item.failure_function(app_id)
+                if failure is not None:
+                    targets.append(InProcess(failure))
+            elif isinstance(item, Target):
+                targets.append(item)
+            else:
+                raise TypeError(f"LocalRunner runs Function objects, not {type(item).__name__}")
+        for fn in targets:
+            if fn.slug in self.functions:
+                raise ValueError(f"two functions share the id {fn.slug!r}")
+            self.functions[fn.slug] = fn
         self._invocable = {fn.composite_id(app_id): fn for fn in self.functions.values()}
         self._accepted: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.db = db
         self.store = RunStore(db, self.clock, list(self.functions))
         self.waits = WaitIndex()
-        self.scheduler = Scheduler(self.store, self.clock, self.functions, self._call,
-                                   self._start, self._cron_event)
+        #: Flow control: every function option (:mod:`~inngest_core.sdk.flow`).
+        self.flow = Flow(self)
+        self.scheduler = Scheduler(self.store, self.clock, self.functions, self._drive,
+                                   self.flow.schedule, self._cron_event, self.flow)
         for run_id, seq, name, expression, event in self.store.waits():
             try:
                 self.waits.add(run_id, seq, name, expression, event)
             except Exception:  # as when it was stored: it can only time out
                 pass
         self.scheduler.init_crons()
+        self.flow.recover()
 
     @classmethod
     def remote(cls, url: str, signing_key: str | None = None, *,
@@ -165,10 +177,7 @@ class LocalRunner:
         started: list[str] = []
         for doc in admit(event, self.clock.now()):
             self._resume_waits(doc)
-            for fn in self.functions.values():
-                if triggered(fn, doc):
-                    with self.store.tx() as conn:
-                        started.append(self._start(conn, fn, doc))
+            started.extend(self.flow.on_event(doc))
         self.run_until_idle()
         return started
 
@@ -200,21 +209,52 @@ class LocalRunner:
             except queue.Empty:
                 return
             self._resume_waits(doc)
-            for fn in self.functions.values():
-                if triggered(fn, doc):
-                    with self.store.tx() as conn:
-                        self._start(conn, fn, doc)
+            self.flow.on_event(doc)
 
-    def _start(self, conn: sqlite3.Connection, fn: Target, event: dict[str, Any]) -> str:
+    def _start(self, conn: sqlite3.Connection, fn: Target, event: dict[str, Any],
+               events: Sequence[dict[str, Any]] | None = None) -> str:
+        """Make a run of ``fn`` now (flow control has admitted it: :meth:`Flow.schedule`)."""
         run_id = uuid.uuid4().hex
-        self.store.insert_run(conn, run_id, fn.slug, event, [event],
+        self.store.insert_run(conn, run_id, fn.slug, event,
+                              [event] if events is None else events,
                               due_us=us(self.clock.now()))
         self.store.log(conn, run_id, None, "RunStarted", result=dict(event))
+        self.flow.created(conn, fn, run_id, event)
         return run_id
 
-    def _cron_event(self, fn: Target) -> dict[str, Any]:
-        return admit({"name": SCHEDULED_EVENT, "data": {"cron": fn.trigger.cron}},
+    def _cron_event(self, fn: Target, cron: str, scheduled: datetime,
+                    fire: datetime) -> dict[str, Any]:
+        # pkg/execution/executor/service.go: the id is the scheduled time (RFC 3339), the
+        # data names the schedule, when it was due and when it fired (after the jitter).
+        scheduled_at = format_datetime(scheduled.replace(microsecond=0), "RFC3339")
+        return admit({"name": SCHEDULED_EVENT, "id": scheduled_at,
+                      "data": {"cron": cron, "scheduledAt": scheduled_at,
+                               "fireAt": format_datetime(fire.replace(microsecond=0),
+                                                         "RFC3339")}},
                      self.clock.now())[0]
+
+    def cancel(self, run_id: str, reason: str = "api") -> bool:
+        """Cancel a run that has not ended (its history says ``reason``); ``False`` if it
+        had ended.
+
+        >>> from inngest_core.sdk import function, Trigger
+        >>> f = function(id="f", trigger=Trigger(event="a"))(
+        ...     lambda ctx, step: step.sleep("nap", "1h"))
+        >>> runner = LocalRunner([f], db=":memory:")
+        >>> [run] = runner.send({"name": "a"})
+        >>> runner.cancel(run), runner.status(run), runner.cancel(run)
+        (True, 'cancelled', False)
+        """
+        return self.flow.cancel(run_id, {"reason": reason})
+
+    def skipped(self) -> list[tuple[str, str, dict[str, Any], datetime]]:
+        """Every event a flow option kept from starting a run: ``(function id, reason --
+        "rate_limit", "idempotency" or "singleton" --, event, when)``, oldest first.
+
+        >>> LocalRunner([], db=":memory:").skipped()
+        []
+        """
+        return self.flow.skips()
 
     def _resume_waits(self, event: dict[str, Any]) -> None:
         now_us = us(self.clock.now())
@@ -260,6 +300,13 @@ class LocalRunner:
         >>> LocalRunner([], db=":memory:", clock=ManualClock()).fast_forward()
         """
         self.scheduler.fast_forward(max_steps)
+
+    def _drive(self, run_id: str) -> None:
+        """A due run, through flow control: called if it may be (a concurrency slot, its
+        throttle turn), its slots given back after if it parked or ended."""
+        if self.flow.gate(run_id):
+            self._call(run_id)
+            self.flow.after(run_id)
 
     def _call(self, run_id: str) -> None:
         """One call of a due run: wake it if it was parked, send the call request, apply
@@ -364,6 +411,10 @@ class LocalRunner:
     def _fail(self, conn: sqlite3.Connection, run_id: str, error: dict[str, Any]) -> None:
         self.store.fail(conn, run_id, error)
         self.store.log(conn, run_id, None, "RunFailed", error=error)
+        failed = self.flow.failed_event(conn, run_id, error)
+        if failed is not None:
+            # Matched after this call, as any event the runner takes (on_failure handlers).
+            self._accepted.put(failed)
         self._invoke_done(conn, run_id, {"error": error}, "InvokeFailed", error=error)
 
     def _invoke_done(self, conn: sqlite3.Connection, run_id: str, memo: dict[str, Any],

@@ -10,18 +10,22 @@ backoff (:func:`backoff`).
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from ..datetimes import parse_datetime
 from ..errors import DatetimeError
 from .clock import Clock, ManualClock
+from .function import Trigger
+from .intake import triggers_of
 from .store import RunStore, dt, us
 from .transport import Target
 
-__all__ = ["Scheduler", "BACKOFF_TABLE", "backoff", "retry_after_at"]
+__all__ = ["Scheduler", "BACKOFF_TABLE", "backoff", "retry_after_at", "triggers_of",
+           "cron_fire_at"]
 
 #: Inngest's retry delays (``pkg/backoff`` ``BackoffTable``), indexed by the failed attempt.
 #: Inngest adds 0-30 s of random jitter; the local runner does not, so runs are repeatable.
@@ -88,8 +92,46 @@ def retry_after_at(value: str | None, now: datetime) -> datetime | None:
     return at
 
 
-#: Starts a run of a function with an event, inside a transaction; returns its id.
-Start = Callable[[sqlite3.Connection, Target, dict[str, Any]], str]
+#: Starts a run of a function with an event, inside a transaction, through flow control;
+#: returns its id (``None`` when flow control kept it from starting).
+Start = Callable[[sqlite3.Connection, Target, dict[str, Any]], "str | None"]
+#: The event a cron fire starts its run with: ``(function, cron, scheduled, fire time)``.
+CronEvent = Callable[[Target, str, datetime, datetime], dict[str, Any]]
+
+
+class Timers(Protocol):
+    """Timers besides runs and crons (flow control's buffers and deadlines): ``tick()``
+    handles those due now, ``next_at()`` says when the next is (microseconds, or ``None``)."""
+
+    def tick(self) -> None: ...
+
+    def next_at(self) -> int | None: ...
+
+
+def cron_fire_at(slug: str, trigger: Trigger, scheduled: datetime) -> datetime:
+    """When the fire of ``trigger`` scheduled at ``scheduled`` starts its run: later by a
+    jitter from 1 s up to the trigger's ``jitter``, stable for the same function, schedule
+    and time, as Inngest's server draws it (``pkg/execution/executor/service.go`` with
+    ``pkg/execution/cron/cron.go`` ``DeterministicJitter``: min + hash(seed) mod (max - min),
+    min = ``MinCronJitter`` 1 s; the server hashes its job id with xxhash, we hash
+    ``slug:cron:scheduled ms`` with SHA-256, so the draws differ but keep the same range).
+
+    >>> from datetime import timezone
+    >>> from inngest_core.sdk.function import Trigger
+    >>> at = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    >>> cron_fire_at("f", Trigger(cron="@hourly"), at) == at
+    True
+    >>> delay = cron_fire_at("f", Trigger(cron="@hourly", jitter="30s"), at) - at
+    >>> timedelta(seconds=1) <= delay < timedelta(seconds=30)
+    True
+    """
+    jitter = trigger.jitter_ns or 0
+    low = 1_000_000_000
+    if jitter <= low:
+        return scheduled if jitter == 0 else scheduled + timedelta(microseconds=low // 1000)
+    seed = f"{slug}:{trigger.cron}:{us(scheduled) // 1000}".encode()
+    draw = int.from_bytes(hashlib.sha256(seed).digest()[:8], "big") % (jitter - low)
+    return scheduled + timedelta(microseconds=(low + draw) // 1000)
 
 
 class Scheduler:
@@ -99,8 +141,9 @@ class Scheduler:
 
     def __init__(self, store: RunStore, clock: Clock, functions: Mapping[str, Target],
                  drive: Callable[[str], None], start: Start,
-                 cron_event: Callable[[Target], dict[str, Any]]) -> None:
+                 cron_event: CronEvent, timers: Timers | None = None) -> None:
         self.store = store
+        self.timers = timers
         self.clock = clock
         self.functions = functions
         self._drive = drive
@@ -112,30 +155,42 @@ class Scheduler:
         return now + backoff(attempt)
 
     def init_crons(self) -> None:
-        """File each cron's next fire, unless the store already has one."""
+        """File each cron trigger's next fire, unless the store already has one."""
         now = self.clock.now()
         with self.store.tx() as conn:
             for fn in self.functions.values():
-                if fn.trigger.cron is not None:
-                    self.store.init_cron(conn, fn.slug, us(fn.trigger.next_fire(now)))
+                for trigger in triggers_of(fn):
+                    if trigger.cron is not None:
+                        scheduled = trigger.next_fire(now)
+                        self.store.init_cron(conn, fn.slug, trigger.cron, us(scheduled),
+                                             us(cron_fire_at(fn.slug, trigger, scheduled)))
 
     def fire_crons(self) -> list[str]:
-        """Start a run of every cron due now; the new run ids."""
+        """Start a run of every cron due now (through flow control); the new run ids."""
         started = []
-        for slug, next_at in self.store.due_crons(us(self.clock.now())):
+        for slug, cron, scheduled_at, fire_at in self.store.due_crons(us(self.clock.now())):
             fn = self.functions[slug]
-            event = self._cron_event(fn)
+            trigger = next((t for t in triggers_of(fn) if t.cron == cron), None)
+            if trigger is None:  # the schedule left the function: its row stays idle
+                continue
+            event = self._cron_event(fn, cron, dt(scheduled_at), dt(fire_at))
             with self.store.tx() as conn:
                 # Fires missed while no runner was up collapse into this one.
-                after = max(dt(next_at), self.clock.now())
-                self.store.set_cron(conn, slug, us(fn.trigger.next_fire(after)))
-                started.append(self._start(conn, fn, event))
+                after = max(dt(scheduled_at), self.clock.now())
+                scheduled = trigger.next_fire(after)
+                self.store.set_cron(conn, slug, cron, us(scheduled),
+                                    us(cron_fire_at(slug, trigger, scheduled)))
+                run_id = self._start(conn, fn, event)
+                if run_id is not None:
+                    started.append(run_id)
         return started
 
     def run_until_idle(self) -> None:
         """Drive every run (and cron fire) due at the clock's current time, until none is."""
         while True:
             self.fire_crons()
+            if self.timers is not None:
+                self.timers.tick()
             due = self.store.due(us(self.clock.now()))
             if not due:
                 return
@@ -145,6 +200,8 @@ class Scheduler:
     def next_due(self, *, crons: bool = True) -> datetime | None:
         """When the next run (or cron fire) is due; ``None`` if never."""
         times = [self.store.next_due()]
+        if self.timers is not None:
+            times.append(self.timers.next_at())
         if crons:
             times.append(self.store.next_cron())
         known = [t for t in times if t is not None]

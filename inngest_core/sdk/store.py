@@ -26,9 +26,12 @@ from typing import Any, Final
 from ..datetimes import format_datetime
 from .clock import Clock
 
-__all__ = ["RunStore", "HistoryEntry", "RUN_STATUSES", "us", "dt", "dumps"]
+__all__ = ["RunStore", "HistoryEntry", "RUN_STATUSES", "ENDED", "us", "dt", "dumps"]
 
-RUN_STATUSES: Final = ("running", "sleeping", "waiting", "invoking", "completed", "failed")
+RUN_STATUSES: Final = ("running", "sleeping", "waiting", "invoking", "completed", "failed",
+                       "cancelled")
+#: The statuses of a run that is over.
+ENDED: Final = ("completed", "failed", "cancelled")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -74,6 +77,68 @@ CREATE TABLE IF NOT EXISTS crons (
 CREATE TABLE IF NOT EXISTS counters (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cron_fires (
+    function_id  TEXT NOT NULL,
+    cron         TEXT NOT NULL,
+    scheduled_at INTEGER NOT NULL,
+    fire_at      INTEGER NOT NULL,
+    PRIMARY KEY (function_id, cron)
+);
+-- Flow control (inngest_core.sdk.flow).  flow_runs: the live runs of functions with flow
+-- options -- their keys, queue order and deadlines; a row goes when its run ends.
+CREATE TABLE IF NOT EXISTS flow_runs (
+    run_id      TEXT PRIMARY KEY,
+    function_id TEXT NOT NULL,
+    created     INTEGER NOT NULL,
+    rank        INTEGER NOT NULL,
+    ckeys       TEXT NOT NULL,
+    tkey        TEXT,
+    skey        TEXT,
+    started     INTEGER NOT NULL DEFAULT 0,
+    admitted    INTEGER NOT NULL DEFAULT 0,
+    holding     INTEGER NOT NULL DEFAULT 0,
+    queued      INTEGER NOT NULL DEFAULT 0,
+    start_by    INTEGER,
+    finish_by   INTEGER
+);
+CREATE INDEX IF NOT EXISTS flow_runs_fn ON flow_runs (function_id, skey);
+CREATE TABLE IF NOT EXISTS flow_slots (
+    ckey   TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    PRIMARY KEY (ckey, run_id)
+);
+CREATE TABLE IF NOT EXISTS flow_queue (
+    ckey   TEXT NOT NULL,
+    rank   INTEGER NOT NULL,
+    seq    INTEGER NOT NULL,
+    run_id TEXT NOT NULL,
+    PRIMARY KEY (ckey, rank, seq, run_id)
+);
+CREATE INDEX IF NOT EXISTS flow_queue_run ON flow_queue (run_id);
+CREATE TABLE IF NOT EXISTS flow_gcra (
+    key TEXT PRIMARY KEY,
+    tat INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS flow_keys (
+    key     TEXT PRIMARY KEY,
+    expires INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS flow_buffers (
+    function_id TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    events      TEXT NOT NULL,
+    first_at    INTEGER NOT NULL,
+    fire_at     INTEGER NOT NULL,
+    PRIMARY KEY (function_id, kind, key)
+);
+CREATE TABLE IF NOT EXISTS flow_skips (
+    seq         INTEGER PRIMARY KEY,
+    function_id TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    reason      TEXT NOT NULL,
+    event       TEXT NOT NULL
 );
 """
 
@@ -237,6 +302,10 @@ class RunStore:
         conn.execute("UPDATE runs SET status = 'failed', due_at = NULL, pending = NULL, "
                      "error = ? WHERE run_id = ?", (dumps(error), run_id))
 
+    def cancel(self, conn: sqlite3.Connection, run_id: str) -> None:
+        conn.execute("UPDATE runs SET status = 'cancelled', due_at = NULL, pending = NULL "
+                     "WHERE run_id = ?", (run_id,))
+
     def add_wait(self, conn: sqlite3.Connection, run_id: str, seq: int, event_name: str,
                  expression: str | None) -> None:
         conn.execute("INSERT OR REPLACE INTO waits (run_id, seq, event_name, expression) "
@@ -249,13 +318,17 @@ class RunStore:
         conn.execute("DELETE FROM waits WHERE run_id = ?", (run_id,))
         return None if row is None else str(row[0])
 
-    def init_cron(self, conn: sqlite3.Connection, slug: str, next_us: int) -> None:
-        """The cron of ``slug`` fires next at ``next_us``, unless the file knows better."""
-        conn.execute("INSERT OR IGNORE INTO crons (function_id, next_at) VALUES (?, ?)",
-                     (slug, next_us))
+    def init_cron(self, conn: sqlite3.Connection, slug: str, cron: str, scheduled_us: int,
+                  fire_us: int) -> None:
+        """The schedule ``cron`` of ``slug`` is next due at ``scheduled_us`` (its run starts
+        at ``fire_us``, after the jitter), unless the file knows better."""
+        conn.execute("INSERT OR IGNORE INTO cron_fires (function_id, cron, scheduled_at, "
+                     "fire_at) VALUES (?, ?, ?, ?)", (slug, cron, scheduled_us, fire_us))
 
-    def set_cron(self, conn: sqlite3.Connection, slug: str, next_us: int) -> None:
-        conn.execute("UPDATE crons SET next_at = ? WHERE function_id = ?", (next_us, slug))
+    def set_cron(self, conn: sqlite3.Connection, slug: str, cron: str, scheduled_us: int,
+                 fire_us: int) -> None:
+        conn.execute("UPDATE cron_fires SET scheduled_at = ?, fire_at = ? "
+                     "WHERE function_id = ? AND cron = ?", (scheduled_us, fire_us, slug, cron))
 
     # ------------------------------------------------------------------ reads
 
@@ -310,18 +383,19 @@ class RunStore:
             f"AND function_id IN ({self._in})", self._names).fetchone()
         return None if row[0] is None else int(row[0])
 
-    def due_crons(self, now_us: int) -> list[tuple[str, int]]:
-        """``(function id, fire time)`` of the crons due at ``now_us``, earliest first."""
+    def due_crons(self, now_us: int) -> list[tuple[str, str, int, int]]:
+        """``(function id, cron, scheduled time, fire time)`` of the crons due at ``now_us``,
+        earliest first."""
         rows = self.conn.execute(
-            f"SELECT function_id, next_at FROM crons WHERE next_at <= ? "
-            f"AND function_id IN ({self._in}) ORDER BY next_at",
+            f"SELECT function_id, cron, scheduled_at, fire_at FROM cron_fires "
+            f"WHERE fire_at <= ? AND function_id IN ({self._in}) ORDER BY fire_at",
             (now_us, *self._names)).fetchall()
-        return [(slug, next_at) for slug, next_at in rows]
+        return [(slug, cron, scheduled, fire) for slug, cron, scheduled, fire in rows]
 
     def next_cron(self) -> int | None:
         """When the next cron fires (``None`` if there is none)."""
         row = self.conn.execute(
-            f"SELECT MIN(next_at) FROM crons WHERE function_id IN ({self._in})",
+            f"SELECT MIN(fire_at) FROM cron_fires WHERE function_id IN ({self._in})",
             self._names).fetchone()
         return None if row[0] is None else int(row[0])
 
@@ -362,3 +436,221 @@ class RunStore:
                                         detail.get("error"),
                                         dt(until) if until is not None else None))
         return entries
+
+
+class FlowStore:
+    """The flow-control state of the runs in ``store`` (:mod:`~inngest_core.sdk.flow`):
+    live runs' keys and deadlines, concurrency slots and the queue of runs waiting for one,
+    GCRA times (throttle, rate limit), idempotency keys, debounce and batch buffers, skipped
+    events.  Every statement is here; writes take the connection of an open ``tx``."""
+
+    _RUN_COLUMNS: Final = ("started", "admitted", "holding", "queued", "start_by",
+                           "finish_by")
+
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+        self.conn = store.conn
+
+    # ---------------------------------------------------------------- runs
+
+    def add_run(self, conn: sqlite3.Connection, run_id: str, slug: str, *, created: int,
+                rank: int, ckeys: Sequence[tuple[str, int]], tkey: str | None,
+                skey: str | None, start_by: int | None) -> None:
+        conn.execute(
+            "INSERT INTO flow_runs (run_id, function_id, created, rank, ckeys, tkey, skey, "
+            "start_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, slug, created, rank, dumps([list(k) for k in ckeys]), tkey, skey,
+             start_by))
+
+    def run(self, conn: sqlite3.Connection, run_id: str) -> dict[str, Any] | None:
+        row = conn.execute(
+            "SELECT function_id, created, rank, ckeys, tkey, skey, started, admitted, "
+            "holding, queued, start_by, finish_by FROM flow_runs WHERE run_id = ?",
+            (run_id,)).fetchone()
+        if row is None:
+            return None
+        keys = ("function_id", "created", "rank", "ckeys", "tkey", "skey", "started",
+                "admitted", "holding", "queued", "start_by", "finish_by")
+        doc = dict(zip(keys, row))
+        doc["ckeys"] = [(k, int(limit)) for k, limit in json.loads(doc["ckeys"])]
+        return doc
+
+    def mark(self, conn: sqlite3.Connection, run_id: str, **columns: int | None) -> None:
+        """Set the named columns (of :attr:`_RUN_COLUMNS`) of the run's row."""
+        names = [name for name in columns if name in self._RUN_COLUMNS]
+        if len(names) != len(columns):
+            raise ValueError(f"unknown flow_runs columns: {sorted(columns)}")
+        sets = ", ".join(f"{name} = ?" for name in names)
+        conn.execute(f"UPDATE flow_runs SET {sets} WHERE run_id = ?",
+                     (*[columns[n] for n in names], run_id))
+
+    def live(self, conn: sqlite3.Connection, slug: str,
+             skey: str | None = None) -> list[tuple[str, int]]:
+        """``(run_id, created)`` of the live runs of ``slug`` (with singleton key ``skey``
+        if given), oldest first."""
+        if skey is None:
+            rows = conn.execute("SELECT run_id, created FROM flow_runs WHERE function_id = ? "
+                                "ORDER BY created, run_id", (slug,)).fetchall()
+        else:
+            rows = conn.execute("SELECT run_id, created FROM flow_runs WHERE function_id = ? "
+                                "AND skey = ? ORDER BY created, run_id",
+                                (slug, skey)).fetchall()
+        return [(r[0], int(r[1])) for r in rows]
+
+    def drop_run(self, conn: sqlite3.Connection, run_id: str) -> None:
+        conn.execute("DELETE FROM flow_runs WHERE run_id = ?", (run_id,))
+        conn.execute("DELETE FROM flow_queue WHERE run_id = ?", (run_id,))
+
+    def stale(self, conn: sqlite3.Connection) -> list[tuple[str, str, int | None]]:
+        """``(run_id, status, due)`` of the runs holding slots or listed live, as the runs
+        table has them (what a restart reconciles)."""
+        rows = conn.execute(
+            "SELECT f.run_id, r.status, r.due_at FROM flow_runs f "
+            "JOIN runs r ON r.run_id = f.run_id WHERE f.holding = 1 OR r.status IN "
+            "('completed', 'failed', 'cancelled')").fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def deadlines_due(self, now_us: int) -> list[tuple[str, int | None, int | None]]:
+        """``(run_id, start_by, finish_by)`` of the live runs with a deadline passed."""
+        rows = self.conn.execute(
+            f"SELECT run_id, start_by, finish_by FROM flow_runs WHERE "
+            f"function_id IN ({self.store._in}) AND ((start_by IS NOT NULL AND start_by <= ?) "
+            f"OR (finish_by IS NOT NULL AND finish_by <= ?)) ORDER BY created",
+            (*self.store._names, now_us, now_us)).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def next_timer(self) -> int | None:
+        """The next deadline or buffer fire (``None`` if none)."""
+        names = self.store._names
+        row = self.conn.execute(
+            f"SELECT MIN(t) FROM (SELECT MIN(start_by) AS t FROM flow_runs "
+            f"WHERE function_id IN ({self.store._in}) UNION ALL "
+            f"SELECT MIN(finish_by) FROM flow_runs WHERE function_id IN ({self.store._in}) "
+            f"UNION ALL SELECT MIN(fire_at) FROM flow_buffers "
+            f"WHERE function_id IN ({self.store._in}))", (*names, *names, *names)).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def run_state(self, conn: sqlite3.Connection, run_id: str) -> tuple[str, int | None]:
+        """The run's ``(status, due)``."""
+        row = conn.execute("SELECT status, due_at FROM runs WHERE run_id = ?",
+                           (run_id,)).fetchone()
+        return str(row[0]), row[1]
+
+    def function_of(self, run_id: str) -> str:
+        return str(self.conn.execute("SELECT function_id FROM runs WHERE run_id = ?",
+                                     (run_id,)).fetchone()[0])
+
+    def run_events(self, conn: sqlite3.Connection,
+                   run_id: str) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+        """The run's ``(function id, event, events)``."""
+        slug, event, events = conn.execute(
+            "SELECT function_id, event, events FROM runs WHERE run_id = ?",
+            (run_id,)).fetchone()
+        return str(slug), json.loads(event), json.loads(events)
+
+    # ---------------------------------------------------------------- concurrency
+
+    def used(self, conn: sqlite3.Connection, ckey: str) -> int:
+        row = conn.execute("SELECT COUNT(*) FROM flow_slots WHERE ckey = ?", (ckey,)).fetchone()
+        return int(row[0])
+
+    def take(self, conn: sqlite3.Connection, run_id: str, ckeys: Sequence[str]) -> None:
+        conn.executemany("INSERT OR IGNORE INTO flow_slots (ckey, run_id) VALUES (?, ?)",
+                         [(k, run_id) for k in ckeys])
+        conn.execute("UPDATE flow_runs SET holding = 1 WHERE run_id = ?", (run_id,))
+
+    def release(self, conn: sqlite3.Connection, run_id: str) -> list[str]:
+        """Free the run's slots; the keys freed."""
+        rows = conn.execute("SELECT ckey FROM flow_slots WHERE run_id = ?",
+                            (run_id,)).fetchall()
+        conn.execute("DELETE FROM flow_slots WHERE run_id = ?", (run_id,))
+        conn.execute("UPDATE flow_runs SET holding = 0 WHERE run_id = ?", (run_id,))
+        return [r[0] for r in rows]
+
+    def enqueue(self, conn: sqlite3.Connection, run_id: str, ckeys: Sequence[str],
+                rank: int, seq: int) -> None:
+        """Queue the run for a slot (it is due nowhere meanwhile)."""
+        conn.executemany("INSERT OR IGNORE INTO flow_queue (ckey, rank, seq, run_id) "
+                         "VALUES (?, ?, ?, ?)", [(k, rank, seq, run_id) for k in ckeys])
+        conn.execute("UPDATE flow_runs SET queued = 1 WHERE run_id = ?", (run_id,))
+        conn.execute("UPDATE runs SET due_at = NULL WHERE run_id = ?", (run_id,))
+
+    def dequeue_next(self, conn: sqlite3.Connection, ckey: str, due_us: int) -> str | None:
+        """Take the first queued run for ``ckey`` (by rank) off the queue, due at
+        ``due_us``; its id (``None`` if none waits)."""
+        row = conn.execute("SELECT run_id FROM flow_queue WHERE ckey = ? "
+                           "ORDER BY rank, seq LIMIT 1", (ckey,)).fetchone()
+        if row is None:
+            return None
+        run_id = row[0]
+        conn.execute("DELETE FROM flow_queue WHERE run_id = ?", (run_id,))
+        conn.execute("UPDATE flow_runs SET queued = 0 WHERE run_id = ?", (run_id,))
+        conn.execute("UPDATE runs SET due_at = ? WHERE run_id = ?", (due_us, run_id))
+        return str(run_id)
+
+    def run_seq(self, conn: sqlite3.Connection, run_id: str) -> int:
+        return int(conn.execute("SELECT seq FROM runs WHERE run_id = ?",
+                                (run_id,)).fetchone()[0])
+
+    # ---------------------------------------------------------------- GCRA, keys
+
+    def tat(self, conn: sqlite3.Connection, key: str) -> int | None:
+        row = conn.execute("SELECT tat FROM flow_gcra WHERE key = ?", (key,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def set_tat(self, conn: sqlite3.Connection, key: str, tat: int) -> None:
+        conn.execute("INSERT OR REPLACE INTO flow_gcra (key, tat) VALUES (?, ?)", (key, tat))
+
+    def claim_key(self, conn: sqlite3.Connection, key: str, now_us: int,
+                  expires_us: int) -> bool:
+        """Claim the idempotency ``key`` until ``expires_us``: ``False`` if it is held."""
+        row = conn.execute("SELECT expires FROM flow_keys WHERE key = ?", (key,)).fetchone()
+        if row is not None and int(row[0]) > now_us:
+            return False
+        conn.execute("INSERT OR REPLACE INTO flow_keys (key, expires) VALUES (?, ?)",
+                     (key, expires_us))
+        return True
+
+    # ---------------------------------------------------------------- buffers
+
+    def buffer(self, conn: sqlite3.Connection, slug: str, kind: str,
+               key: str) -> tuple[list[dict[str, Any]], int, int] | None:
+        """``(events, first event's time, fire time)`` of a debounce or batch buffer."""
+        row = conn.execute("SELECT events, first_at, fire_at FROM flow_buffers "
+                           "WHERE function_id = ? AND kind = ? AND key = ?",
+                           (slug, kind, key)).fetchone()
+        return None if row is None else (json.loads(row[0]), int(row[1]), int(row[2]))
+
+    def put_buffer(self, conn: sqlite3.Connection, slug: str, kind: str, key: str,
+                   events: Sequence[Mapping[str, Any]], first_us: int, fire_us: int) -> None:
+        conn.execute("INSERT OR REPLACE INTO flow_buffers (function_id, kind, key, events, "
+                     "first_at, fire_at) VALUES (?, ?, ?, ?, ?, ?)",
+                     (slug, kind, key, dumps(list(events)), first_us, fire_us))
+
+    def pop_buffer(self, conn: sqlite3.Connection, slug: str, kind: str, key: str) -> None:
+        conn.execute("DELETE FROM flow_buffers WHERE function_id = ? AND kind = ? AND key = ?",
+                     (slug, kind, key))
+
+    def buffers_due(self, now_us: int) -> list[tuple[str, str, str]]:
+        """``(function id, kind, key)`` of the buffers due at ``now_us``, earliest first."""
+        rows = self.conn.execute(
+            f"SELECT function_id, kind, key FROM flow_buffers WHERE fire_at <= ? "
+            f"AND function_id IN ({self.store._in}) ORDER BY fire_at, first_at",
+            (now_us, *self.store._names)).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    # ---------------------------------------------------------------- skips
+
+    def skip(self, conn: sqlite3.Connection, slug: str, reason: str,
+             event: Mapping[str, Any]) -> None:
+        conn.execute("INSERT INTO flow_skips (seq, function_id, at, reason, event) "
+                     "VALUES (?, ?, ?, ?, ?)",
+                     (self.store.next_seq(conn, "skips"), slug, us(self.store.clock.now()),
+                      reason, dumps(event)))
+
+    def skips(self) -> list[tuple[str, str, dict[str, Any], datetime]]:
+        """Every event a flow option kept from starting a run: ``(function id, reason,
+        event, when)``, oldest first."""
+        rows = self.conn.execute("SELECT function_id, reason, event, at FROM flow_skips "
+                                 "ORDER BY seq").fetchall()
+        return [(r[0], r[1], json.loads(r[2]), dt(r[3])) for r in rows]
