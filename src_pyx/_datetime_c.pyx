@@ -15,6 +15,8 @@ from libc.stdlib cimport free, malloc
 
 import datetime as _dt
 
+from inngest_core import _datetime_formats as _formats
+from inngest_core._datetime_formats import DATETIME_FORMATS, format_datetime
 from inngest_core.errors import datetime_error
 
 __all__ = ["parse_datetime", "detect_format", "format_datetime", "DATETIME_FORMATS"]
@@ -32,35 +34,69 @@ cdef extern from "Python.h":
     ctypedef struct PyObject
 
 
-DATETIME_FORMATS = (
-    "RFC3339", "ISO8601", "ISODATE", "RFC1123", "RFC1123Z", "RFC822", "RFC822Z", "RFC850",
-    "UNIX", "ANSIC", "RUBY", "EPOCH", "EPOCH_MS",
-)
 cdef tuple NAMES = DATETIME_FORMATS
 cdef dict IDS = {name: i for i, name in enumerate(DATETIME_FORMATS)}
+cdef Py_ssize_t N_FORMATS = len(NAMES)
+
+# The declarations of _datetime_formats.FORMATS, as C structs indexed by format.
+cdef int SCAN_ISO = _formats.SCAN_ISO
+cdef int SCAN_EMAIL = _formats.SCAN_EMAIL
+cdef int SCAN_RFC850 = _formats.SCAN_RFC850
+cdef int SCAN_CTIME = _formats.SCAN_CTIME
+cdef int SCAN_EPOCH = _formats.SCAN_EPOCH
+cdef int ZONE_NONE = _formats.ZONE_NONE
+cdef int ZONE_NAME = _formats.ZONE_NAME
+cdef int ZONE_OFFSET = _formats.ZONE_OFFSET
+cdef int ZONE_ISO = _formats.ZONE_ISO
+
+cdef struct Spec:
+    int scanner, zone, year_digits, epoch_places
+    bint strict, date_only, padded_day
 
 cdef enum:
-    RFC3339 = 0
-    ISO8601 = 1
-    ISODATE = 2
-    RFC1123 = 3
-    RFC1123Z = 4
-    RFC822 = 5
-    RFC822Z = 6
-    RFC850 = 7
-    UNIX = 8
-    ANSIC = 9
-    RUBY = 10
-    EPOCH = 11
-    EPOCH_MS = 12
-    ISO_AUTO = 13   # detected ISO 8601 text that is not a bare date
+    MAX_FORMATS = 64
+
+cdef Spec SPECS[MAX_FORMATS + 1]
+
+
+cdef void declare(Py_ssize_t i, object spec):
+    SPECS[i].scanner = spec.scanner
+    SPECS[i].zone = spec.zone
+    SPECS[i].year_digits = spec.year_digits
+    SPECS[i].epoch_places = spec.epoch_places
+    SPECS[i].strict = spec.strict
+    SPECS[i].date_only = spec.date_only
+    SPECS[i].padded_day = spec.padded_day
+
+
+assert N_FORMATS <= MAX_FORMATS
+for _i, _spec in enumerate(_formats.FORMATS):
+    declare(_i, _spec)
+#: Detected ISO 8601 text that is not a bare date: read loosely, then RFC3339 when it kept to
+#: it, else ISO8601.
+cdef int ISO_AUTO = N_FORMATS
+cdef int ISO_STRICT = _formats.detected_format(SCAN_ISO, 4, ZONE_ISO, True)
+cdef int ISO_LOOSE = _formats.detected_format(SCAN_ISO, 4, ZONE_ISO, False)
+declare(ISO_AUTO, _formats.FORMATS[ISO_LOOSE])
+
+# Detection: the detected format of each shape (scanner, year width, zone rule), or -1.
+cdef int DETECTED[5][5][4]
+
+
+cdef inline int detected(int scanner, int year_digits, int zone) noexcept nogil:
+    return DETECTED[scanner][year_digits][zone]
+
+
+for _scanner in range(5):
+    for _digits in range(5):
+        for _zone in range(4):
+            DETECTED[_scanner][_digits][_zone] = _formats.detected_format(_scanner, _digits, _zone)
 
 cdef int64_t MIN_US = -62135596800LL * 1000000LL
 cdef int64_t MAX_US = 253402300800LL * 1000000LL - 1
 cdef int64_t DAY_US = 86400000000LL
 
 cdef object UTC = _dt.timezone.utc
-cdef object EPOCH_DT = _dt.datetime(1970, 1, 1, tzinfo=UTC)
 cdef list TZ_CACHE = [None] * 2879   # by offset minutes + 1439
 
 
@@ -320,7 +356,7 @@ cdef Py_ssize_t fraction(Scan* sc, Fields* f, Py_ssize_t i) except -1:
     return j
 
 
-cdef int scan_iso(Scan* sc, Fields* f, int mode) except -1:
+cdef int scan_iso(Scan* sc, Fields* f, bint strict, bint date_only) except -1:
     cdef Py_ssize_t i
     cdef int c
     cdef bint has_seconds = False
@@ -332,22 +368,22 @@ cdef int scan_iso(Scan* sc, Fields* f, int mode) except -1:
     expect(sc, 7, 45, "-")
     f.p_day = 8
     f.day = d2(sc, 8)
-    if mode == ISODATE:
+    if date_only:
         return end(sc, 10, "end")
     if sc.n == 10:
-        if mode == RFC3339:
+        if strict:
             fail(sc, 10, "T")
         f.strict = False
         return 0
     c = sc.s[10]
-    if c == 32 and mode != RFC3339:
+    if c == 32 and not strict:
         f.strict = False
     elif c != 84 and c != 116:
-        fail(sc, 10, "T" if mode == RFC3339 else "iso_separator")
+        fail(sc, 10, "T" if strict else "iso_separator")
     f.p_hour = 11
     f.hour = d2(sc, 11)
     i = 13
-    if mode == RFC3339:
+    if strict:
         expect(sc, 13, 58, ":")
         f.p_minute = 14
         f.minute = d2(sc, 14)
@@ -370,7 +406,7 @@ cdef int scan_iso(Scan* sc, Fields* f, int mode) except -1:
     else:
         f.strict = False
     c = at(sc, i)
-    if has_seconds and (c == 46 or (c == 44 and mode != RFC3339)):
+    if has_seconds and (c == 46 or (c == 44 and not strict)):
         if c == 44:
             f.strict = False
         i = fraction(sc, f, i + 1)
@@ -382,7 +418,7 @@ cdef int scan_iso(Scan* sc, Fields* f, int mode) except -1:
         f.p_offset_hours = i + 1
         f.offset_hours = d2(sc, i + 1)
         i += 3
-        if mode == RFC3339:
+        if strict:
             expect(sc, i, 58, ":")
             f.p_offset_minutes = i + 1
             f.offset_minutes = d2(sc, i + 1)
@@ -399,7 +435,7 @@ cdef int scan_iso(Scan* sc, Fields* f, int mode) except -1:
         else:
             f.strict = False
         return end(sc, i, "end")
-    if mode == RFC3339:
+    if strict:
         fail(sc, i, "rfc3339_offset")
     f.strict = False
     return end(sc, i, "iso_end")
@@ -407,7 +443,7 @@ cdef int scan_iso(Scan* sc, Fields* f, int mode) except -1:
 
 cdef int scan_email(Scan* sc, Fields* f, int fid) except -1:
     cdef Py_ssize_t i = 0
-    cdef bint long_year = fid == RFC1123 or fid == RFC1123Z
+    cdef bint long_year = SPECS[fid].year_digits == 4  # the weekday, seconds are required
     if long_year or is_letter(at(sc, 0)):
         weekday3(sc, f, 0)
         expect(sc, 3, 44, ",")
@@ -446,7 +482,7 @@ cdef int scan_email(Scan* sc, Fields* f, int fid) except -1:
         fail(sc, i, "seconds_or_space")
     expect(sc, i, 32, " ")
     i += 1
-    if fid == RFC1123 or fid == RFC822:
+    if SPECS[fid].zone == ZONE_NAME:
         i = zone_name(sc, f, i)
     else:
         i = offset4(sc, f, i)
@@ -492,7 +528,7 @@ cdef int scan_ctime(Scan* sc, Fields* f, int fid) except -1:
     expect(sc, 3, 32, " ")
     month3(sc, f, 4)
     expect(sc, 7, 32, " ")
-    if fid != RUBY and at(sc, 8) == 32:
+    if SPECS[fid].padded_day and at(sc, 8) == 32:
         f.p_day = 9
         f.day = digit(sc, 9)
         i = 10
@@ -502,11 +538,11 @@ cdef int scan_ctime(Scan* sc, Fields* f, int fid) except -1:
     i = time(sc, f, i + 1)
     expect(sc, i, 32, " ")
     i += 1
-    if fid == UNIX:
+    if SPECS[fid].zone == ZONE_NAME:
         i = zone_name(sc, f, i)
         expect(sc, i, 32, " ")
         i += 1
-    elif fid == RUBY:
+    elif SPECS[fid].zone == ZONE_OFFSET:
         i = offset4(sc, f, i)
         expect(sc, i, 32, " ")
         i += 1
@@ -579,27 +615,26 @@ cdef int predict(Scan* sc) except -1:
     if is_digit(c):
         k = digit_run(sc, 0)
         if k == 4 and at(sc, 4) == 45:
-            return ISODATE if n == 10 else ISO_AUTO
+            return detected(SCAN_ISO, 4, ZONE_NONE) if n == 10 else ISO_AUTO
         if at(sc, k) == 32:
-            return zone_kind(sc, RFC822, RFC822Z)
-        return EPOCH
+            return detected(SCAN_EMAIL, 2, zone_kind(sc))
+        return detected(SCAN_EPOCH, 4, ZONE_NONE)
     if c == 43 or c == 45:
-        return EPOCH
+        return detected(SCAN_EPOCH, 4, ZONE_NONE)
     if is_letter(c):
         k = letter_run(sc, 0)
         c = at(sc, k)
         if c == 44:
             if k != 3:
-                return RFC850
+                return detected(SCAN_RFC850, 2, ZONE_NAME)
             # "Mon, 2 Jan 2006 ..." or "Mon, 2 Jan 06 ...": the year's width decides.
             i = digit_run(sc, 5 if n > 5 else n) + 5
             if i > n:
                 i = n
             j = digit_run(sc, i)
-            if j - i == 2:
-                return zone_kind(sc, RFC822, RFC822Z)
-            return zone_kind(sc, RFC1123, RFC1123Z)
+            return detected(SCAN_EMAIL, 2 if j - i == 2 else 4, zone_kind(sc))
         if c == 32:
+            # The zone, if any, is the word before the year.
             last = n - 1
             while sc.s[last] != 32:
                 last -= 1
@@ -608,30 +643,30 @@ cdef int predict(Scan* sc) except -1:
                 before -= 1
             c = sc.s[before + 1] if before >= 0 else -1
             if c == 43 or c == 45:
-                return RUBY
-            if is_letter(c):
-                return UNIX
-            return ANSIC
+                return detected(SCAN_CTIME, 4, ZONE_OFFSET)
+            return detected(SCAN_CTIME, 4, ZONE_NAME if is_letter(c) else ZONE_NONE)
         raise datetime_error("undetectable", <object>sc.text, k, None, "after_name")
     raise datetime_error("undetectable", <object>sc.text, 0, None, "start")
 
 
-cdef int zone_kind(Scan* sc, int named, int numeric) noexcept nogil:
+cdef int zone_kind(Scan* sc) noexcept nogil:
+    """The zone rule of the text's last word."""
     cdef Py_ssize_t last = sc.n - 1
     while last >= 0 and sc.s[last] != 32:
         last -= 1
     cdef int c = at(sc, last + 1)
     if c == 43 or c == 45:
-        return numeric
-    return named
+        return ZONE_OFFSET
+    return ZONE_NAME
 
 
 cdef int scan_epoch(Scan* sc, int fid, int64_t* out) except -1:
     cdef Py_ssize_t i = 0, j, k, start, frac_start = 0, frac_end = 0
     cdef int c = at(sc, 0)
     cdef bint negative = c == 45
-    cdef int places = 6 if fid == EPOCH else 3
-    cdef int limit = 12 if fid == EPOCH else 15
+    cdef int places = SPECS[fid].epoch_places  # fraction digits that make whole microseconds
+    cdef int limit = 18 - places  # years 1..9999 are under 10**12 s
+    cdef int64_t unit = 1
     cdef int64_t micros = 0
     cdef int64_t frac = 0
     cdef bint tail = False
@@ -660,7 +695,9 @@ cdef int scan_epoch(Scan* sc, int fid, int64_t* out) except -1:
         frac *= 10
         if frac_start + k < frac_end:
             frac += sc.s[frac_start + k] - 48
-    micros = micros * (1000000 if fid == EPOCH else 1000) + frac
+    for k in range(places):
+        unit *= 10
+    micros = micros * unit + frac
     if negative:
         # Truncating the instant to microseconds is a floor: a cut-off tail moves it earlier.
         k = frac_start + places
@@ -700,14 +737,15 @@ cdef object epoch_datetime(int64_t micros):
 cdef int run(Scan* sc, int fid, Fields* f) except -1:
     """Scan and check ``text`` in format ``fid``; returns the format it is in."""
     init_fields(f)
-    sc.name = ISO8601 if fid == ISO_AUTO else fid
-    if fid <= ISODATE or fid == ISO_AUTO:
-        scan_iso(sc, f, fid)
+    cdef int scanner = SPECS[fid].scanner
+    sc.name = ISO_LOOSE if fid == ISO_AUTO else fid
+    if scanner == SCAN_ISO:
+        scan_iso(sc, f, SPECS[fid].strict, SPECS[fid].date_only)
         if fid == ISO_AUTO:
-            sc.name = RFC3339 if f.strict else ISO8601
-    elif fid <= RFC822Z:
+            sc.name = ISO_STRICT if f.strict else ISO_LOOSE
+    elif scanner == SCAN_EMAIL:
         scan_email(sc, f, fid)
-    elif fid == RFC850:
+    elif scanner == SCAN_RFC850:
         scan_rfc850(sc, f)
     else:
         scan_ctime(sc, f, fid)
@@ -835,7 +873,7 @@ cdef int fast_email(cstr p, Py_ssize_t n, int fid, Out* o) noexcept nogil:
     cdef Py_ssize_t i = 0
     if n < 15:
         return -1
-    if fid == RFC1123 or fid == RFC1123Z or is_letter(p[0]):
+    if (fid >= 0 and SPECS[fid].year_digits == 4) or is_letter(p[0]):
         if p[3] != 44 or p[4] != 32:
             return -1
         weekday = weekday_named(p)
@@ -858,7 +896,7 @@ cdef int fast_email(cstr p, Py_ssize_t n, int fid, Out* o) noexcept nogil:
     if fid < 0:
         long_year = is_digit(p[i + 7])
     else:
-        long_year = fid == RFC1123 or fid == RFC1123Z
+        long_year = SPECS[fid].year_digits == 4
     if long_year and (i + 16 > n or weekday < 0):
         return -1
     o.month = month_of(p + i + 1)
@@ -898,9 +936,9 @@ cdef int fast_email(cstr p, Py_ssize_t n, int fid, Out* o) noexcept nogil:
     i += 1
     if fid < 0:
         numeric = p[i] == 43 or p[i] == 45
-        fid = (RFC1123 if long_year else RFC822) + (1 if numeric else 0)
+        fid = detected(SCAN_EMAIL, 4 if long_year else 2, ZONE_OFFSET if numeric else ZONE_NAME)
     else:
-        numeric = fid == RFC1123Z or fid == RFC822Z
+        numeric = SPECS[fid].zone == ZONE_OFFSET
     if numeric:
         if i + 5 != n or not offset4_fast(p + i, o):
             return -1
@@ -924,7 +962,7 @@ cdef int fast_ctime(cstr p, Py_ssize_t n, int fid, Out* o) noexcept nogil:
         return -1
     padded = p[8] == 32
     if padded:
-        if fid == RUBY:
+        if fid >= 0 and not SPECS[fid].padded_day:
             return -1
         a = <int>p[9] - 48
         if a < 0 or a > 9:
@@ -950,15 +988,16 @@ cdef int fast_ctime(cstr p, Py_ssize_t n, int fid, Out* o) noexcept nogil:
     o.offset = 0
     if fid < 0:
         c = p[i]
-        fid = UNIX if is_letter(c) else (RUBY if c == 43 or c == 45 else ANSIC)
-        if fid == RUBY and padded:
+        fid = detected(SCAN_CTIME, 4, ZONE_NAME if is_letter(c)
+                       else (ZONE_OFFSET if c == 43 or c == 45 else ZONE_NONE))
+        if padded and not SPECS[fid].padded_day:
             return -1
-    if fid == UNIX:
+    if SPECS[fid].zone == ZONE_NAME:
         j = zone_fast(p, i, n, o)
         if j < 0 or j >= n or p[j] != 32:
             return -1
         i = j + 1
-    elif fid == RUBY:
+    elif SPECS[fid].zone == ZONE_OFFSET:
         if i + 6 > n or p[i + 5] != 32 or not offset4_fast(p + i, o):
             return -1
         i += 6
@@ -979,7 +1018,7 @@ cdef inline int fast(cstr p, Py_ssize_t n, int fid, Out* o) noexcept nogil:
     cdef int c
     if fid < 0:
         if n >= 20 and p[4] == 45:
-            return RFC3339 if fast_rfc3339(p, n, o) else -1
+            return ISO_STRICT if fast_rfc3339(p, n, o) else -1
         c = p[0] if n > 0 else 0
         if is_letter(c) and n > 3:
             if p[3] == 44:
@@ -989,11 +1028,12 @@ cdef inline int fast(cstr p, Py_ssize_t n, int fid, Out* o) noexcept nogil:
         elif is_digit(c):
             return fast_email(p, n, -1, o)
         return -1
-    if fid == RFC3339 or fid == ISO_AUTO or fid == ISO8601:
+    cdef int scanner = SPECS[fid].scanner
+    if scanner == SCAN_ISO and not SPECS[fid].date_only:
         return fid if fast_rfc3339(p, n, o) else -1
-    if fid >= RFC1123 and fid <= RFC822Z:
+    if scanner == SCAN_EMAIL:
         return fast_email(p, n, fid, o)
-    if fid >= UNIX and fid <= RUBY:
+    if scanner == SCAN_CTIME:
         return fast_ctime(p, n, fid, o)
     return -1
 
@@ -1017,7 +1057,7 @@ cdef unsigned char* ascii_copy(object text, Py_ssize_t n) except NULL:
 cdef inline int format_id(object format, object text) except -1:
     cdef object fid
     cdef int k
-    for k in range(13):  # names written as literals are interned: identity finds them first
+    for k in range(N_FORMATS):  # names written as literals are interned: identity finds them first
         if format is <object>PyTuple_GET_ITEM(NAMES, k):
             return k
     if isinstance(format, str):
@@ -1039,7 +1079,7 @@ cdef inline object parse_scan(Scan* sc, object format, bint ascii):
                             UTC if o.offset == 0 else tz_for(o.offset))
     if fid < 0:
         fid = predict(sc)
-    if fid == EPOCH or fid == EPOCH_MS:
+    if SPECS[fid].scanner == SCAN_EPOCH:
         sc.name = fid
         scan_epoch(sc, fid, &micros)
         return epoch_datetime(micros)
@@ -1057,7 +1097,7 @@ cdef str detect_scan(Scan* sc, bint ascii):
     if fid >= 0:
         return NAMES[fid]
     fid = predict(sc)
-    if fid == EPOCH:
+    if SPECS[fid].scanner == SCAN_EPOCH:
         sc.name = fid
         scan_epoch(sc, fid, &micros)
         return NAMES[fid]
@@ -1098,84 +1138,3 @@ def detect_format(text):
         return detect_scan(&sc, False)
     finally:
         free(<void*>sc.s)
-
-
-cdef tuple MONTH_ABBR = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
-                         "Oct", "Nov", "Dec")
-cdef tuple WEEKDAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-cdef tuple WEEKDAY_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
-                           "Sunday")
-
-
-def format_datetime(value, format="RFC3339"):
-    """Write an aware datetime in ``format`` (see the Python twin)."""
-    if not isinstance(value, _dt.datetime):
-        raise TypeError(f"datetime value must be datetime, not {type(value).__name__}")
-    if not isinstance(format, str):
-        raise TypeError(f"datetime format must be str, not {type(format).__name__}")
-    fid_obj = IDS.get(format)
-    if fid_obj is None:
-        raise datetime_error("unknown_format", value.isoformat(), None, None, format)
-    cdef int fid = fid_obj
-    offset = value.utcoffset()
-    if offset is None:
-        raise datetime_error("naive", value.isoformat(), None, format)
-    if offset.microseconds or offset.seconds % 60:
-        raise datetime_error("offset_seconds", value.isoformat(), None, format)
-    cdef int minutes = offset.days * 1440 + offset.seconds // 60
-    if fid == RFC3339 or fid == ISO8601 or fid == RFC1123Z or fid == RFC822Z or fid == RUBY:
-        v = value
-    else:
-        try:
-            v = (value - offset).replace(tzinfo=UTC)
-        except OverflowError:
-            raise datetime_error("utc_range", value.isoformat(), None, format) from None
-    cdef int year = v.year, month = v.month, day = v.day
-    cdef int hour = v.hour, minute = v.minute, second = v.second, micro = v.microsecond
-    if (fid == RFC822 or fid == RFC822Z or fid == RFC850) and not 1969 <= year <= 2068:
-        raise datetime_error("two_digit_year", value.isoformat(), None, format, value=year)
-    sign = "-" if minutes < 0 else "+"
-    cdef int oh = abs(minutes) // 60, om = abs(minutes) % 60
-    cdef int wd = weekday_of(year, month, day)
-    hms = f"{hour:02d}:{minute:02d}:{second:02d}"
-    date = f"{year:04d}-{month:02d}-{day:02d}"
-    mon = MONTH_ABBR[month]
-    wday = WEEKDAY_ABBR[wd]
-    if fid == RFC3339:
-        frac = f".{micro:06d}".rstrip("0") if micro else ""
-        zone = "Z" if minutes == 0 else f"{sign}{oh:02d}:{om:02d}"
-        return f"{date}T{hms}{frac}{zone}"
-    if fid == ISO8601:
-        frac = f".{micro:06d}" if micro else ""
-        return f"{date}T{hms}{frac}{sign}{oh:02d}:{om:02d}"
-    if fid == ISODATE:
-        return date
-    if fid == RFC1123:
-        return f"{wday}, {day:02d} {mon} {year:04d} {hms} GMT"
-    if fid == RFC1123Z:
-        return f"{wday}, {day:02d} {mon} {year:04d} {hms} {sign}{oh:02d}{om:02d}"
-    if fid == RFC822:
-        return f"{day:02d} {mon} {year % 100:02d} {hour:02d}:{minute:02d} UTC"
-    if fid == RFC822Z:
-        return f"{day:02d} {mon} {year % 100:02d} {hour:02d}:{minute:02d} {sign}{oh:02d}{om:02d}"
-    if fid == RFC850:
-        return f"{WEEKDAY_FULL[wd]}, {day:02d}-{mon}-{year % 100:02d} {hms} UTC"
-    if fid == UNIX:
-        return f"{wday} {mon} {day:2d} {hms} UTC {year:04d}"
-    if fid == ANSIC:
-        return f"{wday} {mon} {day:2d} {hms} {year:04d}"
-    if fid == RUBY:
-        return f"{wday} {mon} {day:02d} {hms} {sign}{oh:02d}{om:02d} {year:04d}"
-    delta = v - EPOCH_DT
-    cdef int64_t total = (<int64_t>delta.days * 86400 + <int64_t>delta.seconds) * 1000000 \
-        + <int64_t>delta.microseconds
-    cdef int64_t ms
-    if fid == EPOCH_MS:
-        ms = total // 1000
-        if total % 1000 < 0:
-            ms -= 1
-        return str(ms)
-    cdef int64_t absolute = -total if total < 0 else total
-    cdef int64_t frac_us = absolute % 1000000
-    frac = f".{frac_us:06d}".rstrip("0") if frac_us else ""
-    return f"{'-' if total < 0 else ''}{absolute // 1000000}{frac}"
