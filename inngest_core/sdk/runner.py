@@ -299,6 +299,7 @@ class LocalRunner:
 
         >>> LocalRunner([], db=":memory:", clock=ManualClock()).fast_forward()
         """
+        self._take_accepted()
         self.scheduler.fast_forward(max_steps)
 
     def _drive(self, run_id: str) -> None:
@@ -443,8 +444,8 @@ class LocalRunner:
     # ------------------------------------------------------------------ reading
 
     def status(self, run_id: str) -> str:
-        """``running``, ``sleeping``, ``waiting``, ``invoking`` (waiting for an invoked
-        run), ``completed`` or ``failed``.
+        """``running`` (queued runs too), ``sleeping``, ``waiting``, ``invoking`` (waiting
+        for an invoked run), ``completed``, ``failed`` or ``cancelled``.
 
         >>> LocalRunner([], db=":memory:").status("nope")
         Traceback (most recent call last):
