@@ -698,7 +698,7 @@ def _scan_epoch(text: str, spec: DatetimeFormat) -> datetime:
     # Years 1..9999 are under 10**12 s: more digits than that are out of range.
     if len(significant) > 18 - places:
         raise datetime_error("epoch_range", text, 0, name)
-    micros = int(significant or "0") * 10**places + int(fraction[:places].ljust(places, "0"))
+    micros = int(significant or "0") * 10**places + int(fraction[:places].ljust(places, "0") or "0")
     if negative:
         # Truncating the instant to microseconds is a floor: a cut-off tail moves it earlier.
         micros = -micros - (1 if _NONZERO.search(fraction, places) else 0)
