@@ -81,6 +81,8 @@ declare(ISO_AUTO, _formats.FORMATS[ISO_LOOSE])
 
 # Detection: the detected format of each shape (scanner, year width, zone rule), or -1.
 cdef int DETECTED[5][5][4]
+assert all(0 <= f.scanner < 5 and 0 <= f.year_digits < 5 and 0 <= f.zone < 4
+           for f in _formats.FORMATS), "a new scanner or zone rule: widen DETECTED"
 
 
 cdef inline int detected(int scanner, int year_digits, int zone) noexcept nogil:
