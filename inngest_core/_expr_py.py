@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # Lark itself is imported on the first parse
     from lark.exceptions import UnexpectedInput
 
 from . import _expr_lib as lib
-from ._expr_ast import MAX_NESTING, Node, height
+from ._expr_ast import COMPREHENSIONS as _COMPREHENSIONS
+from ._expr_ast import MAX_NESTING, RESERVED, Node, free_names, has_comprehension, height
 from ._expr_lib import CelError, UInt
 from .errors import (
     EvaluationError,
@@ -39,13 +40,6 @@ from .errors import (
 
 __all__ = ["parse", "Program", "compile_program"]
 
-RESERVED = frozenset(
-    {
-        "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let",
-        "loop", "package", "namespace", "return", "var", "void", "while",
-    }
-)
-_COMPREHENSIONS = frozenset({"all", "exists", "exists_one", "filter"})
 
 _INT64_MAGNITUDE = 1 << 63
 _UINT64_MAX = (1 << 64) - 1
@@ -1411,63 +1405,6 @@ def _comprehension(
 # --------------------------------------------------------------------------- programs
 
 
-def _free_names(node: Node, bound: frozenset[str], out: set[str], dotted: set[str]) -> None:
-    """Collect free variable names (``out``) and the dotted names select chains could mean
-    (``dotted``), without recursion (trees can be deep)."""
-    stack: list[tuple[Any, frozenset[str]]] = [(node, bound)]
-    while stack:
-        item, scope = stack.pop()
-        kind = item[0]
-        if kind == "ident":
-            name = item[1].lstrip(".")
-            if item[1] not in scope and name not in lib.TYPES:
-                out.add(name)
-        elif kind == "const":
-            pass
-        elif kind == "select":
-            fields = []
-            operand = item
-            while operand[0] == "select":
-                fields.append(operand[2])
-                operand = operand[1]
-            if operand[0] == "ident" and operand[1] not in scope:
-                fields.reverse()
-                root = operand[1].lstrip(".")
-                for i in range(1, len(fields) + 1):
-                    dotted.add(".".join([root] + fields[:i]))
-            stack.append((operand, scope))
-        elif kind == "has":
-            stack.append((item[1], scope))
-        elif kind == "call":
-            stack.extend((arg, scope) for arg in item[2])
-        elif kind == "method":
-            stack.append((item[2], scope))
-            stack.extend((arg, scope) for arg in item[3])
-        elif kind == "list":
-            stack.extend((element, scope) for element in item[1])
-        elif kind == "map":
-            for key, value in item[1]:
-                stack.append((key, scope))
-                stack.append((value, scope))
-        elif kind == "struct":
-            stack.extend((value, scope) for _, value in item[2])
-        elif kind == "comprehension":
-            stack.append((item[2], scope))
-            inner = scope | {item[3]}
-            stack.extend((arg, inner) for arg in item[4])
-
-
-def _has_comprehension(node: Node) -> bool:
-    stack: list[Any] = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, tuple):
-            if item and item[0] == "comprehension":
-                return True
-            stack.extend(child for child in item if isinstance(child, tuple))
-    return False
-
-
 class Program:
     """A compiled CEL expression: immutable, safe to share between threads.
 
@@ -1496,18 +1433,16 @@ class Program:
                  max_depth: int = 250) -> None:
         if max_depth > 250 and height(ast) > MAX_NESTING:  # deeper can only come from here
             raise depth_limit_error(MAX_NESTING)
-        free: set[str] = set()
-        dotted: set[str] = set()
-        _free_names(ast, frozenset(), free, dotted)
+        free, dotted = free_names(ast, lib.TYPES)
         set_ = object.__setattr__
         set_(self, "source", source)
         set_(self, "ast", ast)
-        set_(self, "variables", frozenset(free))
+        set_(self, "variables", free)
         set_(self, "_max_steps", max_comprehension_steps)
         set_(self, "_max_depth", max_depth)
-        scoped = _has_comprehension(ast)
+        scoped = has_comprehension(ast)
         set_(self, "_scoped", scoped)
-        set_(self, "_dotted_names", tuple(sorted(n for n in dotted if "." in n)))
+        set_(self, "_dotted_names", dotted)
         set_(self, "_dotted_run", [])
         compiler = _Compiler(max_comprehension_steps, False, scoped)
         set_(self, "_run", compiler.compile(ast, frozenset()).run)

@@ -19,40 +19,20 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ._expr_ast import MAX_NESTING, Node
+from ._expr_ast import BINARY as _BINARY
+from ._expr_ast import KEYWORDS, MAX_NESTING, Node, select_path
+from ._expr_ast import RESERVED as _RESERVED
+from ._expr_ast import MEMBER as _MEMBER, OR as _OR, TERNARY as _TERNARY, UNARY as _UNARY
 from ._expr_lib import UInt, check_keys, foreign, owned, plain_mapping, show_int
 from .errors import EvaluationError, depth_limit_error
 
 __all__ = ["literal", "select_path", "substitute", "unparse"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-RESERVED = frozenset(
-    {
-        "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let",
-        "loop", "package", "namespace", "return", "var", "void", "while", "in", "true",
-        "false", "null",
-    }
-)
+RESERVED = _RESERVED | KEYWORDS  # a field named so is written in backticks
 
-# Binding strength, loosest first; a child binding more loosely than its slot needs is
+# A child binding more loosely (a lower level of _expr_ast) than its slot needs is
 # parenthesised.
-_TERNARY, _OR, _AND, _RELATION, _ADD, _MULTIPLY, _UNARY, _MEMBER = range(1, 9)
-_BINARY = {
-    "_||_": ("||", _OR),
-    "_&&_": ("&&", _AND),
-    "_==_": ("==", _RELATION),
-    "_!=_": ("!=", _RELATION),
-    "_<_": ("<", _RELATION),
-    "_<=_": ("<=", _RELATION),
-    "_>_": (">", _RELATION),
-    "_>=_": (">=", _RELATION),
-    "@in": ("in", _RELATION),
-    "_+_": ("+", _ADD),
-    "_-_": ("-", _ADD),
-    "_*_": ("*", _MULTIPLY),
-    "_/_": ("/", _MULTIPLY),
-    "_%_": ("%", _MULTIPLY),
-}
 
 
 # ----------------------------------------------------------------------------- literals
@@ -281,25 +261,6 @@ class _Missing:
 
 
 _MISSING = _Missing()
-
-
-def select_path(node: Node) -> tuple[str, list[Any]] | None:
-    """``("event", ["data", "id"])`` for ``event.data.id`` or ``event["data"].id``."""
-    path: list[Any] = []
-    while True:
-        kind = node[0]
-        if kind == "select":
-            path.append(node[2])
-            node = node[1]
-        elif kind == "call" and node[1] == "_[_]" and node[2][1][0] == "const" and \
-                node[2][1][1] in ("string", "int", "uint", "bool"):
-            path.append(node[2][1][2])
-            node = node[2][0]
-        elif kind == "ident":
-            path.reverse()
-            return node[1], path
-        else:
-            return None
 
 
 def _lookup(value: Any, path: list[Any]) -> Any:

@@ -13,9 +13,8 @@ import math
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from ._expr_ast import Node
+from ._expr_ast import Node, select_path
 from ._expr_lib import owned
-from ._expr_subst import select_path
 from .errors import EvaluationError
 
 __all__ = ["decompose", "value_key", "choose", "lookup", "range_value", "MISSING"]

@@ -16,6 +16,7 @@ import re
 from typing import TYPE_CHECKING
 
 from . import _compat
+from ._expr_ast import KEYWORDS, RESERVED
 from .errors import syntax_error
 
 __all__ = ["ExpressionIndex", "match_expression"]
@@ -26,13 +27,7 @@ else:
     ExpressionIndex = _compat.load("wait").ExpressionIndex
 
 _SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_RESERVED = frozenset(
-    {
-        "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let",
-        "loop", "package", "namespace", "return", "var", "void", "while", "in", "true",
-        "false", "null",
-    }
-)
+_RESERVED = RESERVED | KEYWORDS
 
 
 def match_expression(field: str) -> str:
