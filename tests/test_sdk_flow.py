@@ -588,3 +588,50 @@ def test_many_runs_through_concurrency_and_throttle_each_exactly_once() -> None:
     # 51 at once, then 100 a second.
     assert runner.clock.now() - T0 == pytest.approx(timedelta(seconds=(n - 51) / 100),
                                                     abs=timedelta(seconds=0.02))
+
+
+# ---------------------------------------------------------------------- over HTTP
+
+
+def test_options_triggers_and_on_failure_of_an_app_served_over_http() -> None:
+    from test_serve_support import KEY, wsgi_server
+
+    from inngest_core.sdk import App
+
+    def handler(ctx: Context, step: Step) -> Any:
+        return {"function_id": ctx.event["data"]["function_id"],
+                "message": ctx.event["data"]["error"]["message"]}
+
+    @function(id="paced", trigger=[Trigger(event="h/one"), Trigger(event="h/two")],
+              throttle=Throttle(limit=1, period="1m", burst=0),
+              cancel=Cancel(event="h/stop", if_="event.data.n == async.data.n"))
+    def paced(ctx: Context, step: Step) -> Any:
+        step.sleep("nap", "10m")
+        return ctx.event["data"]["n"]
+
+    @function(id="broken", trigger=Trigger(event="h/break"), retries=0, on_failure=handler)
+    def broken(ctx: Context, step: Step) -> Any:
+        raise NonRetriableError("nope")
+
+    app = App("shop", [paced, broken], signing_key=KEY, env={})
+    with wsgi_server(app.wsgi()) as base:
+        runner = LocalRunner.remote(base + "/api/inngest", KEY, clock=ManualClock(T0))
+        with runner:
+            [first] = runner.send({"name": "h/one", "data": {"n": 1}})
+            [second] = runner.send({"name": "h/two", "data": {"n": 2}})
+            [third] = runner.send({"name": "h/one", "data": {"n": 3}})
+            assert [runner.status(r) for r in (first, second, third)] == \
+                ["sleeping", "running", "running"]
+            runner.send({"name": "h/stop", "data": {"n": 3}})
+            assert runner.status(third) == "cancelled"
+            runner.advance(timedelta(minutes=10))
+            assert [runner.status(r) for r in (first, second)] == ["completed", "sleeping"]
+            assert started_at_op(runner, second, "Sleep") == T0 + timedelta(minutes=1)
+            [failed] = runner.send({"name": "h/break"})
+            assert runner.status(failed) == "failed"
+            [handled] = [r for r, fn, _ in runner.runs() if fn == "broken-failure"]
+            assert runner.result(handled) == {"function_id": "shop-broken", "message": "nope"}
+
+
+def started_at_op(runner: LocalRunner, run_id: str, op: str) -> datetime:
+    return next(e.at for e in runner.history(run_id) if e.op == op)

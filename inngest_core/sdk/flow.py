@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any, Final
 from ..duration import format_duration
 from ..expr import Program
 from .intake import admit, triggered
-from .options import FUNCTION_FAILED_EVENT, FunctionOptions
+from .options import (FUNCTION_FAILED_EVENT, Batch, Cancel, Concurrency, Debounce,
+                      FunctionOptions, Priority, RateLimit, Singleton, Throttle, Timeouts)
 from .store import ENDED, FlowStore, us
 from .transport import Target
 
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from .runner import LocalRunner
 
 __all__ = ["Flow", "evaluate_option", "key_hash", "gcra", "priority_factor",
-           "IDEMPOTENCY_PERIOD_NS", "PRIORITY_RANGE", "options_of"]
+           "IDEMPOTENCY_PERIOD_NS", "PRIORITY_RANGE", "options_of", "options_from_config"]
 
 _S: Final = 1_000_000_000
 #: How long an idempotency key holds (``pkg/consts/consts.go`` FunctionIdempotencyPeriod).
@@ -133,6 +134,48 @@ def options_of(fn: Target) -> FunctionOptions:
     return options if isinstance(options, FunctionOptions) else FunctionOptions()
 
 
+def options_from_config(doc: Mapping[str, Any]) -> FunctionOptions:
+    """The options of a function's registration document (what a served app's sync says,
+    as :meth:`FunctionOptions.to_config` writes it): how :meth:`LocalRunner.remote` knows
+    them.  A bad option raises :class:`~inngest_core.sdk.options.FunctionConfigError`.
+
+    >>> opts = options_from_config({"concurrency": [{"limit": 2}],
+    ...                             "throttle": {"limit": 1, "period": "1m", "burst": 0}})
+    >>> opts.concurrency[0].limit, opts.throttle.period_ns
+    (2, 60000000000)
+    """
+    def get(name: str) -> Any:
+        value = doc.get(name)
+        return value if isinstance(value, Mapping) else None
+
+    throttle, rate, debounce = get("throttle"), get("rateLimit"), get("debounce")
+    priority, batch, timeouts, singleton = (get("priority"), get("batchEvents"),
+                                            get("timeouts"), get("singleton"))
+    return FunctionOptions.of(
+        concurrency=[Concurrency(limit=c.get("limit", 0), key=c.get("key"),
+                                 scope=c.get("scope"))
+                     for c in doc.get("concurrency") or ()] or None,
+        throttle=None if throttle is None else Throttle(
+            limit=throttle.get("limit"), period=throttle.get("period"),
+            burst=throttle.get("burst", 1), key=throttle.get("key")),
+        rate_limit=None if rate is None else RateLimit(
+            limit=rate.get("limit"), period=rate.get("period"), key=rate.get("key")),
+        debounce=None if debounce is None else Debounce(
+            period=debounce.get("period"), key=debounce.get("key"),
+            timeout=debounce.get("timeout")),
+        priority=None if priority is None else Priority(run=priority.get("run")),
+        idempotency=doc.get("idempotency"),
+        batch_events=None if batch is None else Batch(
+            max_size=batch.get("maxSize"), timeout=batch.get("timeout"),
+            key=batch.get("key"), if_=batch.get("if")),
+        cancel=[Cancel(event=c.get("event"), if_=c.get("if"), timeout=c.get("timeout"))
+                for c in doc.get("cancel") or ()] or None,
+        timeouts=None if timeouts is None else Timeouts(
+            start=timeouts.get("start"), finish=timeouts.get("finish")),
+        singleton=None if singleton is None else Singleton(
+            mode=singleton.get("mode"), key=singleton.get("key")))
+
+
 def _key(program: Program | None, event: Mapping[str, Any]) -> object:
     if program is None:
         return None
@@ -158,6 +201,10 @@ class Flow:
         self.store = runner.store
         self.fs = FlowStore(runner.store)
         self.clock = runner.clock
+        every = [options_of(fn) for fn in runner.functions.values()]
+        #: Whether any function has deadlines or buffers (else :meth:`tick` has nothing to do).
+        self._deadlines = any(o.timeouts is not None for o in every)
+        self._buffers = any(o.debounce is not None or o.batch_events is not None for o in every)
 
     def _now(self) -> int:
         return us(self.clock.now())
@@ -321,10 +368,10 @@ class Flow:
         """Whether the due run may be called now: it holds (or takes) a slot of each of its
         concurrency keys, and its first call passes the throttle.  Otherwise it is queued
         for a slot, or delayed to its throttle turn."""
+        row = self.fs.run(self.store.conn, run_id)
+        if row is None or row["holding"]:
+            return True
         with self.store.tx() as conn:
-            row = self.fs.run(conn, run_id)
-            if row is None or row["holding"]:
-                return True
             now = self._now()
             fn = self.runner.functions[row["function_id"]]
             for ckey, limit in row["ckeys"]:
@@ -348,6 +395,10 @@ class Flow:
                 if at > now:
                     self.store.schedule(conn, run_id, attempt=0, due_us=at)
                     self.store.log(conn, run_id, None, "Throttled", until=at)
+                    # It may have been woken for a slot it does not take now: pass it on.
+                    for ckey, limit in row["ckeys"]:
+                        if self.fs.used(conn, ckey) < limit:
+                            self.fs.dequeue_next(conn, ckey, now)
                     return False
             if row["ckeys"]:
                 self.fs.take(conn, run_id, [k for k, _ in row["ckeys"]])
@@ -361,15 +412,16 @@ class Flow:
     def after(self, run_id: str) -> None:
         """After a call: a run that ended, parked or backs off gives its slots back (the
         first queued run takes each); an ended run leaves flow control."""
-        with self.store.tx() as conn:
-            row = self.fs.run(conn, run_id)
-            if row is None:
-                return
-            status, due = self.fs.run_state(conn, run_id)
-            if status in ENDED:
+        row = self.fs.run(self.store.conn, run_id)
+        if row is None:
+            return
+        status, due = self.fs.run_state(self.store.conn, run_id)
+        if status in ENDED:
+            with self.store.tx() as conn:
                 self._release(conn, run_id)
                 self.fs.drop_run(conn, run_id)
-            elif row["holding"] and (status != "running" or due is None or due > self._now()):
+        elif row["holding"] and (status != "running" or due is None or due > self._now()):
+            with self.store.tx() as conn:
                 self._release(conn, run_id)
 
     def _release(self, conn: sqlite3.Connection, run_id: str) -> None:
@@ -432,7 +484,8 @@ class Flow:
         """Cancel the runs past a ``timeouts`` deadline and start the debounce and batch
         runs due now."""
         now = self._now()
-        for run_id, start_by, finish_by in self.fs.deadlines_due(now):
+        for run_id, start_by, finish_by in (self.fs.deadlines_due(now) if self._deadlines
+                                            else ()):
             fn = self.runner.functions[self.fs.function_of(run_id)]
             timeouts = options_of(fn).timeouts
             if start_by is not None and start_by <= now:
@@ -445,7 +498,7 @@ class Flow:
             if ns is not None:
                 cause["timeout"] = format_duration(ns)
             self.cancel(run_id, cause)
-        for slug, kind, key in self.fs.buffers_due(now):
+        for slug, kind, key in (self.fs.buffers_due(now) if self._buffers else ()):
             fn = self.runner.functions[slug]
             with self.store.tx() as conn:
                 held = self.fs.buffer(conn, slug, kind, key)
@@ -456,7 +509,11 @@ class Flow:
                     self.schedule(conn, fn, events[0], events)
 
     def next_at(self) -> int | None:
-        return self.fs.next_timer()
+        """When the next deadline or buffer is due (microseconds; ``None`` if none)."""
+        times = [self.fs.next_deadline() if self._deadlines else None,
+                 self.fs.next_buffer() if self._buffers else None]
+        known = [t for t in times if t is not None]
+        return min(known) if known else None
 
     # ------------------------------------------------------------------ failures, restarts
 

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from . import protocol, signing
+from .flow import options_from_config
 from .function import Trigger
 from .transport import CallResult, Target
 
@@ -105,18 +106,18 @@ class RemoteFunction(Target):
             raise SyncError(f"a function's registration document lacks {exc}") from None
         if not isinstance(composite, str) or not isinstance(url, str):
             raise SyncError("a function's id and runtime URL must be strings")
-        if not isinstance(triggers, list) or len(triggers) != 1:
-            raise SyncError(f"function {composite!r}: the local runner takes exactly one "
-                            "trigger per function")
-        trigger = triggers[0]
+        if not isinstance(triggers, list) or not triggers:
+            raise SyncError(f"function {composite!r}: a function needs at least one trigger")
         try:
-            if trigger.get("cron"):
-                self.trigger = Trigger(cron=trigger["cron"])
-            else:
-                self.trigger = Trigger(event=trigger.get("event"),
-                                       if_=trigger.get("expression"))
+            #: Every trigger (events and crons), and the function's options, as registered.
+            self.triggers = tuple(
+                Trigger(cron=t["cron"], jitter=t.get("jitter")) if t.get("cron")
+                else Trigger(event=t.get("event"), if_=t.get("expression"))
+                for t in triggers)
+            self.options = options_from_config(config)
         except (ValueError, TypeError, AttributeError) as exc:
-            raise SyncError(f"function {composite!r}: bad trigger: {exc}") from None
+            raise SyncError(f"function {composite!r}: bad trigger or option: {exc}") from None
+        self.trigger = self.triggers[0]
         attempts = retries.get("attempts") if isinstance(retries, Mapping) else None
         if attempts is None:
             attempts = protocol.DEFAULT_RETRIES

@@ -103,6 +103,10 @@ CREATE TABLE IF NOT EXISTS flow_runs (
     finish_by   INTEGER
 );
 CREATE INDEX IF NOT EXISTS flow_runs_fn ON flow_runs (function_id, skey);
+CREATE INDEX IF NOT EXISTS flow_runs_start_by ON flow_runs (start_by)
+    WHERE start_by IS NOT NULL;
+CREATE INDEX IF NOT EXISTS flow_runs_finish_by ON flow_runs (finish_by)
+    WHERE finish_by IS NOT NULL;
 CREATE TABLE IF NOT EXISTS flow_slots (
     ckey   TEXT NOT NULL,
     run_id TEXT NOT NULL,
@@ -133,6 +137,7 @@ CREATE TABLE IF NOT EXISTS flow_buffers (
     fire_at     INTEGER NOT NULL,
     PRIMARY KEY (function_id, kind, key)
 );
+CREATE INDEX IF NOT EXISTS flow_buffers_fire ON flow_buffers (fire_at);
 CREATE TABLE IF NOT EXISTS flow_skips (
     seq         INTEGER PRIMARY KEY,
     function_id TEXT NOT NULL,
@@ -513,21 +518,28 @@ class FlowStore:
     def deadlines_due(self, now_us: int) -> list[tuple[str, int | None, int | None]]:
         """``(run_id, start_by, finish_by)`` of the live runs with a deadline passed."""
         rows = self.conn.execute(
-            f"SELECT run_id, start_by, finish_by FROM flow_runs WHERE "
-            f"function_id IN ({self.store._in}) AND ((start_by IS NOT NULL AND start_by <= ?) "
-            f"OR (finish_by IS NOT NULL AND finish_by <= ?)) ORDER BY created",
-            (*self.store._names, now_us, now_us)).fetchall()
-        return [(r[0], r[1], r[2]) for r in rows]
+            f"SELECT run_id, start_by, finish_by FROM flow_runs WHERE start_by <= ? "
+            f"AND start_by IS NOT NULL AND function_id IN ({self.store._in}) UNION "
+            f"SELECT run_id, start_by, finish_by FROM flow_runs WHERE finish_by <= ? "
+            f"AND finish_by IS NOT NULL AND function_id IN ({self.store._in})",
+            (now_us, *self.store._names, now_us, *self.store._names)).fetchall()
+        return sorted((r[0], r[1], r[2]) for r in rows)
 
-    def next_timer(self) -> int | None:
-        """The next deadline or buffer fire (``None`` if none)."""
+    def next_deadline(self) -> int | None:
+        """The next ``start_by`` or ``finish_by`` of a live run (``None`` if none)."""
         names = self.store._names
         row = self.conn.execute(
             f"SELECT MIN(t) FROM (SELECT MIN(start_by) AS t FROM flow_runs "
-            f"WHERE function_id IN ({self.store._in}) UNION ALL "
-            f"SELECT MIN(finish_by) FROM flow_runs WHERE function_id IN ({self.store._in}) "
-            f"UNION ALL SELECT MIN(fire_at) FROM flow_buffers "
-            f"WHERE function_id IN ({self.store._in}))", (*names, *names, *names)).fetchone()
+            f"WHERE start_by IS NOT NULL AND function_id IN ({self.store._in}) UNION ALL "
+            f"SELECT MIN(finish_by) FROM flow_runs WHERE finish_by IS NOT NULL "
+            f"AND function_id IN ({self.store._in}))", (*names, *names)).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def next_buffer(self) -> int | None:
+        """When the next debounce or batch buffer fires (``None`` if none)."""
+        row = self.conn.execute(
+            f"SELECT MIN(fire_at) FROM flow_buffers WHERE function_id IN ({self.store._in})",
+            self.store._names).fetchone()
         return None if row[0] is None else int(row[0])
 
     def run_state(self, conn: sqlite3.Connection, run_id: str) -> tuple[str, int | None]:
