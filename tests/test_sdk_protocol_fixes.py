@@ -511,3 +511,12 @@ def test_retry_after_from_a_function_as_in_the_official_sdk() -> None:
     our_at = retry_after_at(mine.headers["Retry-After"], now)
     assert their_at is not None and our_at is not None
     assert abs((their_at - our_at).total_seconds()) <= 1.5
+
+
+def test_use_api_reaching_function_handle_directly_names_the_way_out() -> None:
+    answer = greeter.handle(trimmed_call())
+    assert (answer.status, answer.headers["X-Inngest-No-Retry"]) == (400, "true")
+    assert answer.body["message"] == (
+        "invalid call request: use_api is true, but Function.handle has no API to fetch the "
+        "run's events and memos from (App fetches them before it calls); send them in the "
+        "request")

@@ -331,8 +331,9 @@ class Function:
             req = protocol.parse_request(request)
             if req.use_api:
                 raise protocol.RequestError(
-                    "invalid call request: use_api is true, but this SDK does not fetch "
-                    "events and step memos from Inngest's API; send them in the request")
+                    "invalid call request: use_api is true, but Function.handle has no API "
+                    "to fetch the run's events and memos from (App fetches them before it "
+                    "calls); send them in the request")
         except protocol.RequestError as exc:
             headers = protocol.base_headers()
             headers[protocol.HEADER_NO_RETRY] = "true"
