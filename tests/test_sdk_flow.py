@@ -635,3 +635,103 @@ def test_options_triggers_and_on_failure_of_an_app_served_over_http() -> None:
 
 def started_at_op(runner: LocalRunner, run_id: str, op: str) -> datetime:
     return next(e.at for e in runner.history(run_id) if e.op == op)
+
+
+def test_a_cancelled_invoked_run_resumes_its_caller_as_the_server_does() -> None:
+    @function(id="child", trigger=Trigger(event="child/never"),
+              cancel=Cancel(event="child/stop"))
+    def child(ctx: Context, step: Step) -> Any:
+        step.sleep("nap", "1h")
+        return "slept"
+
+    @function(id="parent", trigger=Trigger(event="parent/go"))
+    def parent(ctx: Context, step: Step) -> Any:
+        got = step.invoke("call", function=child, timeout="2h")
+        return got["_inngest"]["status"] if isinstance(got, dict) else got
+
+    runner = runner_for(child, parent)
+    [run] = runner.send({"name": "parent/go"})
+    assert runner.status(run) == "invoking"
+    runner.send({"name": "child/stop"})
+    [kid] = [r for r, fn, _ in runner.runs() if fn == "child"]
+    assert runner.status(kid) == "cancelled"
+    assert (runner.status(run), runner.result(run)) == ("completed", "Cancelled")
+    assert ("call", "InvokeCancelled") in [(e.step, e.op) for e in runner.history(run)]
+
+
+def test_invoked_runs_and_sent_events_go_through_flow_control() -> None:
+    order: list[int] = []
+
+    @function(id="worker", trigger=Trigger(event="w/never"), concurrency=1)
+    def worker(ctx: Context, step: Step) -> Any:
+        n = ctx.event["data"]["n"]
+        step.step("a", lambda: order.append(n))
+        step.sleep("nap", "1m")
+        step.step("b", lambda: order.append(n))
+        return n
+
+    @function(id="limited", trigger=Trigger(event="l/go"),
+              rate_limit=RateLimit(limit=1, period="1h"))
+    def limited(ctx: Context, step: Step) -> Any:
+        return ctx.event["data"]["n"]
+
+    @function(id="boss", trigger=Trigger(event="boss/go"))
+    def boss(ctx: Context, step: Step) -> Any:
+        n = ctx.event["data"]["n"]
+        step.send_event("tell", {"name": "l/go", "data": {"n": n}})
+        return step.invoke("work", function=worker, data={"n": n})
+
+    runner = runner_for(worker, limited, boss)
+    runner.accept([{"name": "boss/go", "data": {"n": n}} for n in (1, 2)])
+    runner.run_until_idle()
+    runner.fast_forward()
+    bosses = [r for r, fn, _ in runner.runs() if fn == "boss"]
+    assert sorted(runner.result(r) for r in bosses) == [1, 2]
+    # The rate limit let one sent event through.
+    assert len([r for r, fn, _ in runner.runs() if fn == "limited"]) == 1
+    assert [reason for _, reason, _, _ in runner.skipped()] == ["rate_limit"]
+    # Sleeping runs free their slot, so both invoked runs start before either ends.
+    assert order == [1, 2, 1, 2]
+
+
+# ---------------------------------------------------------------------- the run command
+
+
+FLOW_FILE = '''
+from inngest_core.sdk import Debounce, RateLimit, Timeouts, Trigger, function
+
+@function(id="capped", trigger=Trigger(event="cli/capped"), timeouts=Timeouts(finish="10m"))
+def capped(ctx, step):
+    step.sleep("nap", "1h")
+
+@function(id="settle", trigger=Trigger(event="cli/settle"), debounce=Debounce(period="5m"))
+def settle(ctx, step):
+    return ctx.event["data"]
+
+@function(id="once", trigger=Trigger(event="cli/once"), rate_limit=RateLimit(limit=1, period="1h"))
+def once(ctx, step):
+    return 1
+'''
+
+
+def test_the_run_command_shows_flow_control(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from inngest_core.cli import main
+
+    path = tmp_path / "flow.py"
+    path.write_text(FLOW_FILE)
+    assert main(["run", str(path), "--fast-forward", "--event", '{"name": "cli/capped"}']) == 0
+    out = capsys.readouterr().out
+    assert "capped: cancelled" in out
+    assert 'RunCancelled  result={"reason": "timeouts.finish", "timeout": "10m"}' in out
+    assert main(["run", str(path), "--event", '{"name": "cli/settle"}']) == 0
+    assert "no run started yet: 'cli/settle' is held by debounce" in capsys.readouterr().out
+    assert main(["run", str(path), "--fast-forward", "--event",
+                 '{"name": "cli/settle", "data": {"n": 1}}']) == 0
+    assert "settle: completed" in capsys.readouterr().out
+    db = str(tmp_path / "runs.db")
+    assert main(["run", str(path), "--db", db, "--event", '{"name": "cli/once"}']) == 0
+    assert "once: completed" in capsys.readouterr().out
+    assert main(["run", str(path), "--db", db, "--event",
+                 '{"name": "cli/once", "id": "e2"}']) == 0
+    assert capsys.readouterr().out == "skipped once: rate_limit (event e2)\n"

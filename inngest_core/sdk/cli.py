@@ -3,8 +3,11 @@
 Loads the functions defined in FILE.py, sends the event through a :class:`LocalRunner`,
 runs until idle (``--fast-forward`` also jumps the clock through sleeps, retries and wait
 timeouts) and prints the timeline of each run it caused: the runs the event started, and
-those their steps started in turn (``step.invoke``, ``step.send_event``).  Exit codes: 0 every run completed or is still
-pending, 1 a run failed, 2 bad input (the error goes to stderr).
+those their steps started in turn (``step.invoke``, ``step.send_event``), flow control's
+entries among them (``Throttled``, ``ConcurrencyLimited``, ``RunCancelled`` with its cause),
+and the runs the event did not start (``skipped <function>: rate_limit``, ``idempotency``,
+``singleton``).  Exit codes: 0 every run completed or is still pending, 1 a run failed,
+2 bad input (the error goes to stderr).
 
 >>> import argparse
 >>> parser = argparse.ArgumentParser(prog="inngest-core")
@@ -100,6 +103,7 @@ def run_command(args: argparse.Namespace) -> int:
     2
     """
     from .clock import ManualClock
+    from .intake import triggered
     from .runner import LocalRunner
 
     try:
@@ -128,6 +132,7 @@ def run_command(args: argparse.Namespace) -> int:
         return BAD_INPUT
     with runner:
         before = {run_id for run_id, _, _ in runner.runs()}
+        skips_before = len(runner.skipped())
         try:
             started = runner.send(event)
         except ValueError as exc:
@@ -145,11 +150,21 @@ def run_command(args: argparse.Namespace) -> int:
             timeline = [entry.as_dict() for entry in runner.history(run_id)]
             report.append({"run_id": run_id, "function": fn_id, "status": status,
                            "history": timeline})
+        skipped = [{"function": fn_id, "reason": reason, "event_id": doc.get("id")}
+                   for fn_id, reason, doc, _ in runner.skipped()[skips_before:]]
         if args.json:
             sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
         else:
-            if not started:
-                sys.stdout.write(f"no function is triggered by {event['name']!r}\n")
+            if not started and not report and not skipped:
+                if any(triggered(fn, event) for fn in runner.functions.values()):
+                    # Debounce or batching holds it until later.
+                    sys.stdout.write(f"no run started yet: {event['name']!r} is held by "
+                                     "debounce or batching (--fast-forward drives it)\n")
+                else:
+                    sys.stdout.write(f"no function is triggered by {event['name']!r}\n")
+            for skip in skipped:
+                sys.stdout.write(f"skipped {skip['function']}: {skip['reason']} "
+                                 f"(event {skip['event_id']})\n")
             for run in report:
                 sys.stdout.write(f"run {run['run_id']} {run['function']}: {run['status']}\n")
                 for entry in run["history"]:

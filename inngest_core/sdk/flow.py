@@ -439,6 +439,20 @@ class Flow:
         self.store.log(conn, run_id, None, "RunCancelled", result=cause)
         if wait is not None:
             self.runner.waits.remove(run_id, wait)
+        # An invoked run that is cancelled resumes its caller with the finished event the
+        # server sends: no result, no error (executor.go Cancel finalizes with an empty
+        # response; state/pause.go GetResumeData then resumes with the whole event).
+        slug, event, events = self.fs.run_events(conn, run_id)
+        if event.get("name") == "inngest/function.invoked":
+            fn = self.runner.functions[slug]
+            meta = event.get("data", {}).get("_inngest") or {}
+            [finished] = admit({"name": _FINISHED_EVENT, "data": {
+                "function_id": getattr(fn, "id", None) or fn.composite_id(self.runner.app_id),
+                "run_id": run_id, "event": event, "events": events,
+                "correlation_id": meta.get("correlation_id"),
+                "_inngest": {"status": "Cancelled"}}}, self.clock.now())
+            self.runner._invoke_done(conn, run_id, finished, "InvokeCancelled",
+                                     result=finished["data"]["_inngest"])
 
     def cancel(self, run_id: str, cause: dict[str, Any]) -> bool:
         """Cancel a live run (``cause`` goes into its history); ``False`` if it has ended."""
