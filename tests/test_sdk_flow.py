@@ -735,3 +735,21 @@ def test_the_run_command_shows_flow_control(tmp_path: Path,
     assert main(["run", str(path), "--db", db, "--event",
                  '{"name": "cli/once", "id": "e2"}']) == 0
     assert capsys.readouterr().out == "skipped once: rate_limit (event e2)\n"
+
+
+def test_a_schedule_removed_from_a_function_is_forgotten_on_restart(tmp_path: Path) -> None:
+    db = str(tmp_path / "crons.db")
+    clock = ManualClock(T0)
+    fired: list[str] = []
+
+    def body(ctx: Context, step: Step) -> Any:
+        fired.append(ctx.event["data"]["cron"])
+
+    both = function(id="c", trigger=[Trigger(cron="0 * * * *"), Trigger(cron="30 * * * *")])(body)
+    with LocalRunner([both], db=db, clock=clock) as runner:
+        runner.advance(timedelta(minutes=1))
+    one = function(id="c", trigger=Trigger(cron="0 * * * *"))(body)
+    with LocalRunner([one], db=db, clock=clock) as runner:
+        runner.advance(timedelta(hours=1))
+        assert runner.next_due() == T0 + timedelta(hours=2)
+    assert fired == ["0 * * * *"]

@@ -159,6 +159,8 @@ class Scheduler:
         now = self.clock.now()
         with self.store.tx() as conn:
             for fn in self.functions.values():
+                self.store.keep_crons(conn, fn.slug, [t.cron for t in triggers_of(fn)
+                                                      if t.cron is not None])
                 for trigger in triggers_of(fn):
                     if trigger.cron is not None:
                         scheduled = trigger.next_fire(now)
@@ -170,9 +172,7 @@ class Scheduler:
         started = []
         for slug, cron, scheduled_at, fire_at in self.store.due_crons(us(self.clock.now())):
             fn = self.functions[slug]
-            trigger = next((t for t in triggers_of(fn) if t.cron == cron), None)
-            if trigger is None:  # the schedule left the function: its row stays idle
-                continue
+            trigger = next(t for t in triggers_of(fn) if t.cron == cron)
             event = self._cron_event(fn, cron, dt(scheduled_at), dt(fire_at))
             with self.store.tx() as conn:
                 # Fires missed while no runner was up collapse into this one.

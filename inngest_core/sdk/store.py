@@ -330,6 +330,12 @@ class RunStore:
         conn.execute("INSERT OR IGNORE INTO cron_fires (function_id, cron, scheduled_at, "
                      "fire_at) VALUES (?, ?, ?, ?)", (slug, cron, scheduled_us, fire_us))
 
+    def keep_crons(self, conn: sqlite3.Connection, slug: str, crons: Sequence[str]) -> None:
+        """Forget the schedules of ``slug`` that are not in ``crons`` (its triggers changed)."""
+        marks = ",".join("?" * len(crons)) or "NULL"
+        conn.execute(f"DELETE FROM cron_fires WHERE function_id = ? AND cron NOT IN ({marks})",
+                     (slug, *crons))
+
     def set_cron(self, conn: sqlite3.Connection, slug: str, cron: str, scheduled_us: int,
                  fire_us: int) -> None:
         conn.execute("UPDATE cron_fires SET scheduled_at = ?, fire_at = ? "
