@@ -238,6 +238,9 @@ def _parse_go_bulk(text: str, i: int, negative: bool, limit: int) -> int:
     tail = _NO_UNIT_RUN.match(text[::-1])  # read backwards: the run after the last unit letter
     assert tail is not None  # the pattern matches the empty string
     end = max(i, n - tail.end())
+    first = _GROUP_RUN.match(text, i, end)
+    if first is None or _group_value(first.group()) == _BAD_GROUP:
+        return _parse_go(text, i, negative, limit, 0)  # junk from the start: no need to cut it
     groups = _GROUP_RUN.findall(text, i, end)
     if end < n:
         groups.append(text[end:])  # no unit: a bad group
