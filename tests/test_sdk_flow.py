@@ -753,3 +753,22 @@ def test_a_schedule_removed_from_a_function_is_forgotten_on_restart(tmp_path: Pa
         runner.advance(timedelta(hours=1))
         assert runner.next_due() == T0 + timedelta(hours=2)
     assert fired == ["0 * * * *"]
+
+
+def test_an_event_id_starts_one_run_per_function_per_24h() -> None:
+    @function(id="e", trigger=Trigger(event="e/go"))
+    def e(ctx: Context, step: Step) -> Any:
+        return 1
+
+    @function(id="e2", trigger=Trigger(event="e/go"))
+    def e2(ctx: Context, step: Step) -> Any:
+        return 2
+
+    runner = runner_for(e, e2)
+    assert len(runner.send({"name": "e/go", "id": "same"})) == 2
+    assert runner.send({"name": "e/go", "id": "same"}) == []
+    assert len(runner.send({"name": "e/go"})) == 2  # ids the runner gives are unique
+    runner.advance(timedelta(hours=24))
+    assert len(runner.send({"name": "e/go", "id": "same"})) == 2
+    assert [(fn, reason) for fn, reason, _, _ in runner.skipped()] == [
+        ("e", "idempotency"), ("e2", "idempotency")]

@@ -288,10 +288,16 @@ class Flow:
                     self.fs.skip(conn, fn.slug, "rate_limit", event)
                     return None
                 self.fs.set_tat(conn, key, new_tat)
+        # pkg/execution/executor/executor.go idempotencyKey: the run's key is the option's
+        # value, else the event's id (pkg/execution/runner/runner.go Initialize: the id the
+        # sender gave), else none for a batch; held for FunctionIdempotencyPeriod.
         program = options.idempotency_program
+        key = None
         if program is not None:
-            value = _key(program, event)
-            key = f"idem:{fn.slug}:{key_hash(value)}"
+            key = f"idem:{fn.slug}:{key_hash(_key(program, event))}"
+        elif len(events) == 1 and event.get("id"):
+            key = f"idem:{fn.slug}:id:{event['id']}"
+        if key is not None:
             if not self.fs.claim_key(conn, key, now, now + IDEMPOTENCY_PERIOD_NS // 1000):
                 self.fs.skip(conn, fn.slug, "idempotency", event)
                 return None
