@@ -772,3 +772,19 @@ def test_an_event_id_starts_one_run_per_function_per_24h() -> None:
     assert len(runner.send({"name": "e/go", "id": "same"})) == 2
     assert [(fn, reason) for fn, reason, _, _ in runner.skipped()] == [
         ("e", "idempotency"), ("e2", "idempotency")]
+
+
+def test_a_repeated_event_costs_no_rate_limit_capacity() -> None:
+    @function(id="rl", trigger=Trigger(event="rl/go"),
+              rate_limit=RateLimit(limit=2, period="1h"))
+    def rl(ctx: Context, step: Step) -> Any:
+        return 1
+
+    # GCRA with the server's burst of limit // 10 = 0: one run, then one per 30 minutes.
+    runner = runner_for(rl)
+    assert len(runner.send({"name": "rl/go", "id": "a"})) == 1
+    runner.advance(timedelta(minutes=30))
+    assert runner.send({"name": "rl/go", "id": "a"}) == []
+    assert len(runner.send({"name": "rl/go", "id": "b"})) == 1
+    assert runner.send({"name": "rl/go", "id": "c"}) == []
+    assert [reason for _, reason, _, _ in runner.skipped()] == ["idempotency", "rate_limit"]

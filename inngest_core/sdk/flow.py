@@ -269,10 +269,24 @@ class Flow:
         """Start a run of ``fn`` with ``event`` (and ``events``, a batch) unless its rate
         limit, idempotency key or singleton keeps it from starting; its id, or ``None``.
         The order is the server's (``pkg/execution/executor/executor.go`` ``schedule``:
-        rate limit, then the run's idempotency, then singleton)."""
+        rate limit, then the run's idempotency key, then singleton)."""
         events = [event] if events is None else list(events)
         options = options_of(fn)
         now = self._now()
+        # pkg/execution/executor/executor.go idempotencyKey: the run's key is the option's
+        # value, else the event's id (pkg/execution/runner/runner.go Initialize: the id the
+        # sender gave), else none for a batch; held for FunctionIdempotencyPeriod.  A key
+        # already held starts nothing and costs no rate-limit capacity (the server's rate
+        # limiter keeps the same key: ratelimit.WithIdempotency).
+        program = options.idempotency_program
+        idem = None
+        if program is not None:
+            idem = f"idem:{fn.slug}:{key_hash(_key(program, event))}"
+        elif len(events) == 1 and event.get("id"):
+            idem = f"idem:{fn.slug}:id:{event['id']}"
+        if idem is not None and self.fs.key_held(conn, idem, now):
+            self.fs.skip(conn, fn.slug, "idempotency", event)
+            return None
         limit = options.rate_limit
         if limit is not None:
             # pkg/execution/ratelimit/ratelimit.go RateLimitKey: the function, or the
@@ -288,19 +302,8 @@ class Flow:
                     self.fs.skip(conn, fn.slug, "rate_limit", event)
                     return None
                 self.fs.set_tat(conn, key, new_tat)
-        # pkg/execution/executor/executor.go idempotencyKey: the run's key is the option's
-        # value, else the event's id (pkg/execution/runner/runner.go Initialize: the id the
-        # sender gave), else none for a batch; held for FunctionIdempotencyPeriod.
-        program = options.idempotency_program
-        key = None
-        if program is not None:
-            key = f"idem:{fn.slug}:{key_hash(_key(program, event))}"
-        elif len(events) == 1 and event.get("id"):
-            key = f"idem:{fn.slug}:id:{event['id']}"
-        if key is not None:
-            if not self.fs.claim_key(conn, key, now, now + IDEMPOTENCY_PERIOD_NS // 1000):
-                self.fs.skip(conn, fn.slug, "idempotency", event)
-                return None
+        if idem is not None:
+            self.fs.claim_key(conn, idem, now + IDEMPOTENCY_PERIOD_NS // 1000)
         singleton = options.singleton
         if singleton is not None:
             skey = self._singleton_key(fn, event)

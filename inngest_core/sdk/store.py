@@ -619,15 +619,15 @@ class FlowStore:
     def set_tat(self, conn: sqlite3.Connection, key: str, tat: int) -> None:
         conn.execute("INSERT OR REPLACE INTO flow_gcra (key, tat) VALUES (?, ?)", (key, tat))
 
-    def claim_key(self, conn: sqlite3.Connection, key: str, now_us: int,
-                  expires_us: int) -> bool:
-        """Claim the idempotency ``key`` until ``expires_us``: ``False`` if it is held."""
+    def key_held(self, conn: sqlite3.Connection, key: str, now_us: int) -> bool:
+        """Whether the idempotency ``key`` is held at ``now_us``."""
         row = conn.execute("SELECT expires FROM flow_keys WHERE key = ?", (key,)).fetchone()
-        if row is not None and int(row[0]) > now_us:
-            return False
+        return row is not None and int(row[0]) > now_us
+
+    def claim_key(self, conn: sqlite3.Connection, key: str, expires_us: int) -> None:
+        """Hold the idempotency ``key`` until ``expires_us``."""
         conn.execute("INSERT OR REPLACE INTO flow_keys (key, expires) VALUES (?, ?)",
                      (key, expires_us))
-        return True
 
     # ---------------------------------------------------------------- buffers
 
