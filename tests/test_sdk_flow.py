@@ -788,3 +788,74 @@ def test_a_repeated_event_costs_no_rate_limit_capacity() -> None:
     assert len(runner.send({"name": "rl/go", "id": "b"})) == 1
     assert runner.send({"name": "rl/go", "id": "c"}) == []
     assert [reason for _, reason, _, _ in runner.skipped()] == ["idempotency", "rate_limit"]
+
+
+CRASHY_FLOW = '''
+import json, sys, time
+from datetime import datetime, timezone
+from inngest_core.sdk import LocalRunner, ManualClock, Throttle, Trigger, function
+
+db, log, phase = sys.argv[1], sys.argv[2], sys.argv[3]
+most = [0]
+
+@function(id="bulk", trigger=Trigger(event="bulk/go"), concurrency=2,
+          throttle=Throttle(limit=50, period="1s", burst=10))
+def bulk(ctx, step):
+    n = ctx.event["data"]["n"]
+
+    def work():
+        held = runner.store.conn.execute("SELECT COUNT(*) FROM flow_slots").fetchone()[0]
+        most[0] = max(most[0], held)
+        with open(log, "a") as out:
+            out.write(f"{n}\\n")
+        time.sleep(0.005)
+        return n
+
+    step.step("a", work)
+    return step.step("b", lambda: n)
+
+runner = LocalRunner([bulk], db=db, clock=ManualClock(datetime(2024, 1, 1, tzinfo=timezone.utc)))
+if phase == "first":
+    runner.send([{"name": "bulk/go", "data": {"n": n}} for n in range(200)])
+runner.fast_forward()
+slots = runner.store.conn.execute("SELECT COUNT(*) FROM flow_slots").fetchone()[0]
+print(json.dumps({"runs": runner.runs(), "most": most[0], "slots": slots,
+                  "results": sorted(runner.result(r) for r, _, _ in runner.runs())}))
+'''
+
+
+def test_a_sigkilled_runner_resumes_its_flow_queue(tmp_path: Path) -> None:
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "crashy.py"
+    script.write_text(CRASHY_FLOW)
+    db, log = str(tmp_path / "crash.db"), tmp_path / "steps.log"
+    log.write_text("")
+    child = subprocess.Popen([sys.executable, str(script), db, str(log), "first"],
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(log.read_text().split()) < 40:
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline, "the child never got going"
+        time.sleep(0.01)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=10)
+    before = log.read_text().split()
+    assert 40 <= len(before) < 200
+
+    done = subprocess.run([sys.executable, str(script), db, str(log), "second"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["runs"]) == 200
+    assert {status for _, _, status in report["runs"]} == {"completed"}
+    assert report["results"] == list(range(200))
+    assert report["most"] <= 2 and report["slots"] == 0
+    logged = [int(n) for n in log.read_text().split()]
+    assert sorted(set(logged)) == list(range(200))
+    # At most the step under way when the process died runs again.
+    assert len(logged) - 200 <= 1
