@@ -32,6 +32,7 @@ from .remote import RemoteFunction, SyncError
 from .runner import HistoryEntry, LocalRunner
 from .serve import App, ConfigurationError, SendError
 from .signing import SignatureError
+from .step_async import AsyncStep
 from .step import Context, NonRetriableError, OutputTooLargeError, RetryAfterError, Step, \
     StepError, StepUsageError, calling
 
@@ -52,6 +53,7 @@ __all__ = [
     "Singleton",
     "Context",
     "Step",
+    "AsyncStep",
     "NonRetriableError",
     "StepError",
     "StepUsageError",

@@ -9,7 +9,6 @@ within the size limit and hand the request to :meth:`App.handle_http
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -97,8 +96,8 @@ class ASGIEndpoint:
         if size > wire.MAX_BODY_BYTES:
             status, headers, body = wire.too_large(self.app, size, "asgi")
         else:
-            status, headers, body = await asyncio.to_thread(
-                self.app.handle_http, scope["method"], _asgi_url(scope),
+            status, headers, body = await self.app.handle_http_async(
+                scope["method"], _asgi_url(scope),
                 [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
                 b"".join(chunks), framework="asgi")
         pairs = [(k.lower().encode("latin-1"), v.encode("latin-1"))

@@ -1,6 +1,8 @@
 """The endpoint's ``POST``: a call of the step protocol, answered by the function that
 ``?fnId=`` names (:meth:`Function.handle <inngest_core.sdk.Function.handle>`), or Inngest's
-trust probe (``?probe=trust``: a signed, usually empty, body).
+trust probe (``?probe=trust``: a signed, usually empty, body).  ``?stepId=`` names the
+step the call runs (``step``: whichever comes next); :func:`handle_post_async` answers on an
+event loop (``App.asgi``).
 
 A call to a function the app does not serve, or with a bad signature, is answered with a
 500 and ``X-Inngest-No-Retry: false``, as the SDK specification says (4.4.1, 4.1.3): Inngest
@@ -21,7 +23,8 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from . import protocol, signing, wire
 from .run_api import RunApiError, fetch_run, with_fetched
@@ -29,15 +32,64 @@ from .step import calling
 from .wire import Answer
 
 if TYPE_CHECKING:
+    from .function import Function
     from .serve import App
 
-__all__ = ["handle_post"]
+__all__ = ["handle_post", "handle_post_async"]
 
 
 def handle_post(app: App, url: str, headers: Mapping[str, str], body: bytes,
                 framework: str) -> Answer:
     """``POST``: Inngest's trust probe (``?probe=trust``), or a call of the step protocol
-    to the function named by ``?fnId=<app_id>-<fn>``."""
+    to the function named by ``?fnId=<app_id>-<fn>`` (the step ``?stepId=`` names, when it
+    is not ``step``)."""
+    ready = _prepare(app, url, headers, body, framework)
+    if not isinstance(ready, _Call):
+        return ready
+    if ready.use_api:
+        fetched = _fetch(app, ready, framework)
+        if fetched is not None:
+            return fetched
+    with calling(app.app_id, app.send):
+        response = ready.fn.handle(ready.request, ready.step_id)
+    return _answer(app, ready, response, framework)
+
+
+async def handle_post_async(app: App, url: str, headers: Mapping[str, str], body: bytes,
+                            framework: str) -> Answer:
+    """:func:`handle_post` on an event loop: an ``async def`` function is awaited on it;
+    a sync function (and a fetch from Inngest's API) runs in the app's worker threads."""
+    ready = _prepare(app, url, headers, body, framework)
+    if not isinstance(ready, _Call):
+        return ready
+    if not ready.fn.is_async or ready.use_api:
+        return await app.in_thread(_finish_sync, app, ready, framework)
+    with calling(app.app_id, app.send):
+        response = await ready.fn.handle_async(ready.request, ready.step_id)
+    return _answer(app, ready, response, framework)
+
+
+def _finish_sync(app: App, ready: _Call, framework: str) -> Answer:
+    if ready.use_api:
+        fetched = _fetch(app, ready, framework)
+        if fetched is not None:
+            return fetched
+    with calling(app.app_id, app.send):
+        response = ready.fn.handle(ready.request, ready.step_id)
+    return _answer(app, ready, response, framework)
+
+
+@dataclass
+class _Call:
+    fn: Function
+    request: Any
+    key: str | None
+    step_id: str
+    use_api: bool
+
+
+def _prepare(app: App, url: str, headers: Mapping[str, str], body: bytes,
+             framework: str) -> Answer | _Call:
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
     if query.get("probe") == ["trust"]:
         # Inngest checks that the app trusts its key: a signed, usually empty, body.
@@ -62,21 +114,27 @@ def handle_post(app: App, url: str, headers: Mapping[str, str], body: bytes,
         return wire.error(app, 500, "FunctionNotFound",
                           f'no function "{fn_ids[0]}" in app "{app.app_id}" '
                           f"(it serves: {known})", framework, no_retry=False)
+    step_ids = query.get("stepId") or ["step"]
     try:
         use_api = protocol.parse_request(request).use_api
     except protocol.RequestError:
         use_api = False  # Function.handle answers it
-    if use_api:
-        keys: list[str | None] = [k for k in (app.signing_key, app.signing_key_fallback) if k]
-        try:
-            events, steps = fetch_run(app.api_url, request["ctx"]["run_id"], keys or [None],
-                                      app.env)
-        except RunApiError as exc:
-            return wire.error(app, 500, "RunApiError", str(exc), framework, no_retry=False)
-        request = with_fetched(request, events, steps)
-    with calling(app.app_id, app.send):
-        response = fn.handle(request)
-    return wire.answer(app, response.status, response.body, framework, key=key,
+    return _Call(fn, request, key, step_ids[0], use_api)
+
+
+def _fetch(app: App, ready: _Call, framework: str) -> Answer | None:
+    keys: list[str | None] = [k for k in (app.signing_key, app.signing_key_fallback) if k]
+    try:
+        events, steps = fetch_run(app.api_url, ready.request["ctx"]["run_id"], keys or [None],
+                                  app.env)
+    except RunApiError as exc:
+        return wire.error(app, 500, "RunApiError", str(exc), framework, no_retry=False)
+    ready.request = with_fetched(ready.request, events, steps)
+    return None
+
+
+def _answer(app: App, ready: _Call, response: protocol.Response, framework: str) -> Answer:
+    return wire.answer(app, response.status, response.body, framework, key=ready.key,
                        headers={k: v for k, v in response.headers.items()
                                 if k not in (protocol.HEADER_SDK,
                                              protocol.HEADER_REQ_VERSION)})

@@ -18,6 +18,8 @@ registration (:meth:`Function.config`).
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
@@ -33,13 +35,15 @@ from .options import (CRON_JITTER, FUNCTION_FAILED_EVENT, MAX_TRIGGER_TEXT, MAX_
                       compile_option_expression, duration_ns)
 from .protocol import Response
 from .step import Context, NonRetriableError, OutputTooLargeError, RetryAfterError, Step, \
-    StepError, StepInterrupt
+    StepBase, StepError, StepInterrupt, StepSkipped, run_blocking
+from .step_async import AsyncStep
 
 __all__ = ["Trigger", "Function", "function", "FunctionBody", "FunctionOptions",
            "FunctionConfigError"]
 
-#: A function body: ``fn(ctx, step)``.
-FunctionBody = Callable[[Context, Step], Any]
+#: A function body: ``fn(ctx, step)``, or ``async def fn(ctx, step)`` (with an
+#: :class:`~inngest_core.sdk.AsyncStep`).
+FunctionBody = Callable[[Context, Any], Any]
 
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*\Z")
 _TZ_PREFIX = re.compile(r"(?:CRON_)?TZ=(\S+)\s+(.*)\Z", re.DOTALL)
@@ -258,6 +262,9 @@ class Function:
             raise ValueError(f"retries must be an int from 0 to 20 (Inngest's range), "
                              f"not {retries!r}")
         self.fn = fn
+        #: Whether the body is an ``async def`` (its step tools are then awaited:
+        #: :class:`~inngest_core.sdk.AsyncStep`).
+        self.is_async = inspect.iscoroutinefunction(fn)
         self.slug = slug
         self.name = name or slug
         #: Every trigger, in the order given.
@@ -315,18 +322,59 @@ class Function:
                         trigger=Trigger(event=FUNCTION_FAILED_EVENT,
                                         if_=f"event.data.function_id == '{composite}'"))
 
-    def handle(self, request: object) -> Response:
-        """Answer one call request (the JSON object Inngest's server POSTs).
+    def handle(self, request: object, step_id: str = "step") -> Response:
+        """Answer one call request (the JSON object Inngest's server POSTs); ``step_id`` is
+        the call's ``stepId`` query parameter: ``"step"``, or the hashed id of the one step
+        this call runs (after Inngest planned it).
 
-        206 with one op for the first step without a memo; 200 with the return value;
+        206 with the op of the first step without a memo (or the ops of a group,
+        :meth:`Step.parallel <inngest_core.sdk.Step.parallel>`); 200 with the return value;
         500 (retried) or 400 (``X-Inngest-No-Retry: true``) for an error; 400 for a
-        malformed request.  ``ctx.disable_immediate_execution`` is accepted and ignored:
-        steps run one at a time here, so each ``step`` always runs in the call that reaches it.
+        malformed request.  An ``async def`` function runs on a private event loop here
+        (:meth:`handle_async` awaits it on the caller's).
 
         >>> noop = Function(lambda ctx, step: "done", slug="noop", trigger=Trigger(event="a"))
         >>> noop.handle({"event": {}}).body
         {'name': 'RequestError', 'message': 'invalid call request: missing key "events"'}
         """
+        if self.is_async:
+            return run_blocking(self.handle_async(request, step_id))
+        ready = self._prepare(request, step_id, Step)
+        if isinstance(ready, Response):
+            return ready
+        ctx, step, headers = ready
+        try:
+            result = self.fn(ctx, step)
+        except (StepInterrupt, StepSkipped, Exception) as exc:
+            return self._failure(exc, headers, step_id)
+        return self._success(result, headers)
+
+    async def handle_async(self, request: object, step_id: str = "step") -> Response:
+        """:meth:`handle`, awaiting an ``async def`` function on the running event loop (a
+        sync function runs in a worker thread).
+
+        >>> import asyncio
+        >>> async def body(ctx, step):
+        ...     return await step.step("one", lambda: 1)
+        >>> f = Function(body, slug="f", trigger=Trigger(event="a"))
+        >>> from inngest_core.sdk.protocol import call_request
+        >>> asyncio.run(f.handle_async(call_request({"name": "a"}, run_id="r"))).body[0]["data"]
+        1
+        """
+        if not self.is_async:
+            return await asyncio.to_thread(self.handle, request, step_id)
+        ready = self._prepare(request, step_id, AsyncStep)
+        if isinstance(ready, Response):
+            return ready
+        ctx, step, headers = ready
+        try:
+            result = await self.fn(ctx, step)
+        except (StepInterrupt, StepSkipped, Exception) as exc:
+            return self._failure(exc, headers, step_id)
+        return self._success(result, headers)
+
+    def _prepare(self, request: object, step_id: str, kind: type[StepBase]
+                 ) -> Response | tuple[Context, Any, dict[str, str]]:
         try:
             req = protocol.parse_request(request)
             if req.use_api:
@@ -340,20 +388,28 @@ class Function:
             return Response(400, headers, {"name": "RequestError", "message": str(exc)})
         max_attempts = req.max_attempts or self.max_attempts
         ctx = Context(req.event, req.events, req.run_id, req.attempt)
-        step = Step(req.steps, attempt=req.attempt, max_attempts=max_attempts)
-        headers = protocol.base_headers()
-        try:
-            result = self.fn(ctx, step)
-        except StepInterrupt as stop:
-            return protocol.step_response(stop.ops, headers, retry_after=stop.retry_after)
-        except (NonRetriableError, StepError) as exc:
+        target = None if step_id in ("", "step") else step_id
+        step = kind(req.steps, attempt=req.attempt, max_attempts=max_attempts, target=target,
+                    plan=req.disable_immediate_execution)
+        return ctx, step, protocol.base_headers()
+
+    def _failure(self, exc: BaseException, headers: dict[str, str], step_id: str) -> Response:
+        if isinstance(exc, StepInterrupt):
+            return protocol.step_response(exc.ops, headers, retry_after=exc.retry_after)
+        if isinstance(exc, StepSkipped):
+            # The targeted step was not found before another step without a memo
+            # (SDK spec 5.3.1: StepNotFound).
+            return protocol.step_response(
+                [{"id": step_id, "op": protocol.STEP_NOT_FOUND}], headers)
+        if isinstance(exc, (NonRetriableError, StepError)):
             headers[protocol.HEADER_NO_RETRY] = "true"
             return Response(400, headers, protocol.error_body(exc))
-        except Exception as exc:
-            headers[protocol.HEADER_NO_RETRY] = "false"
-            if isinstance(exc, RetryAfterError):
-                headers[protocol.HEADER_RETRY_AFTER] = exc.retry_after
-            return Response(500, headers, protocol.error_body(exc))
+        headers[protocol.HEADER_NO_RETRY] = "false"
+        if isinstance(exc, RetryAfterError):
+            headers[protocol.HEADER_RETRY_AFTER] = exc.retry_after
+        return Response(500, headers, protocol.error_body(exc))
+
+    def _success(self, result: object, headers: dict[str, str]) -> Response:
         try:
             size = protocol.json_size(result)
         except (TypeError, ValueError) as exc:

@@ -24,6 +24,8 @@ __all__ = [
     "STEP_RUN",
     "STEP_ERROR",
     "STEP_FAILED",
+    "STEP_PLANNED",
+    "STEP_NOT_FOUND",
     "SLEEP",
     "WAIT_FOR_EVENT",
     "INVOKE_FUNCTION",
@@ -58,6 +60,12 @@ STEP_RUN: Final = "StepRun"
 STEP_ERROR: Final = "StepError"
 #: A ``step`` failed for good (attempts used up, or a ``NonRetriableError``).
 STEP_FAILED: Final = "StepFailed"
+#: A step reported to run in a call of its own (``?stepId=<its hashed id>``): every step of
+#: a group, or any block when the server asks for planning (SDK spec 5.3.1; the official
+#: SDK's ``server_lib/consts.py`` ``Opcode.PLANNED``).
+STEP_PLANNED: Final = "StepPlanned"
+#: The step a call targets (``stepId``) was not reached (SDK spec 5.3.1).
+STEP_NOT_FOUND: Final = "StepNotFound"
 #: Pause the run; ``opts.duration`` is a time string or an RFC 3339 time.
 SLEEP: Final = "Sleep"
 #: Pause until an event arrives; ``opts = {event, timeout, if}``.

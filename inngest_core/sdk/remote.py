@@ -139,7 +139,7 @@ class RemoteFunction(Target):
         """The composite id the app registered (whatever ``app_id`` the runner has)."""
         return self.id
 
-    def call(self, request: dict[str, Any]) -> CallResult:
+    def call(self, request: dict[str, Any], step_id: str = "step") -> CallResult:
         """POST the call request (signed with the key, if any) and read the answer.  A
         network failure, an unsigned or wrongly signed answer, or a body that is not JSON
         count as a failed attempt (retried like a 500).
@@ -151,9 +151,10 @@ class RemoteFunction(Target):
         (0, 'ConnectionError')
         """
         body = json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        url = self.url if step_id == "step" else _with_step_id(self.url, step_id)
         try:
             status, headers, raw = http_request(
-                "POST", self.url, _headers(self.signing_key, request), body, self.timeout)
+                "POST", url, _headers(self.signing_key, request), body, self.timeout)
         except OSError as exc:
             return CallResult(0, False, {"name": "ConnectionError",
                                          "message": f"POST {self.url}: {exc}"})
@@ -174,6 +175,19 @@ class RemoteFunction(Target):
                                           f"JSON: {raw[:200]!r}"})
         return CallResult(status, headers.get("x-inngest-no-retry") == "true", parsed,
                           headers.get("retry-after"), len(raw))
+
+
+def _with_step_id(url: str, step_id: str) -> str:
+    """The runtime URL with ``stepId`` set to ``step_id`` (a planned step's call).
+
+    >>> _with_step_id("http://h/api?fnId=a-f&stepId=step", "ab12")
+    'http://h/api?fnId=a-f&stepId=ab12'
+    """
+    parts = urllib.parse.urlsplit(url)
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+             if k != "stepId"]
+    query.append(("stepId", step_id))
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
 
 def sync(url: str, signing_key: str | None = None, *, signing_key_fallback: str | None = None,

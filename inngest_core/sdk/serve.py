@@ -31,15 +31,19 @@ and writing (signed) answers, ``adapters`` for WSGI and ASGI, and ``event_api`` 
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import json
 import os
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final, TypeVar
 
 from . import signing, wire
 from .adapters import ASGIEndpoint, WSGIApp, wsgi_app
-from .calls import handle_post
+from .calls import handle_post, handle_post_async
 from .event_api import SendError, post_events
 from .events import events_in
 from .function import Function
@@ -53,6 +57,7 @@ __all__ = ["App", "ASGIEndpoint", "ConfigurationError", "SendError", "MAX_BODY_B
 #: Where Inngest's dev server listens by default (and ``inngest-core dev``'s inbox).
 DEV_SERVER_URL: Final = "http://127.0.0.1:8288"
 API_URL: Final = "https://api.inngest.com"
+T = TypeVar("T")
 EVENT_API_URL: Final = "https://inn.gs"
 
 
@@ -98,6 +103,9 @@ class App:
     >>> App("shop", [], dev="http://127.0.0.1:9999", env={}).api_url
     'http://127.0.0.1:9999'
     """
+
+    #: How many worker threads :meth:`asgi` runs sync functions in (at most).
+    max_threads: int = min(32, (os.cpu_count() or 1) + 4)
 
     def __init__(self, app_id: str, functions: Iterable[Function], *,
                  signing_key: str | None = None, signing_key_fallback: str | None = None,
@@ -148,6 +156,7 @@ class App:
         else:
             self.api_url, self.event_api_url = API_URL, EVENT_API_URL
         self.serve_url = serve_url
+        self._pool: ThreadPoolExecutor | None = None
         self.serve_origin = environ.get("INNGEST_SERVE_ORIGIN") or None
         self.serve_path = environ.get("INNGEST_SERVE_PATH") or None
 
@@ -241,6 +250,33 @@ class App:
         out["Allow"] = "GET, POST, PUT"
         return status, out, data
 
+    async def handle_http_async(self, method: str, url: str,
+                                headers: Mapping[str, str] | Iterable[tuple[str, str]],
+                                body: bytes, *, framework: str = "python") -> Answer:
+        """:meth:`handle_http` on an event loop (what :meth:`asgi` awaits): a call of an
+        ``async def`` function runs on the loop; a sync function, a sync, or anything else
+        that may block runs in the app's bounded pool of worker threads
+        (:attr:`max_threads`).
+
+        >>> import asyncio
+        >>> app = App("shop", [], dev=True)
+        >>> asyncio.run(app.handle_http_async("GET", "http://h/api/inngest", {}, b""))[0]
+        200
+        """
+        if method.upper() == "POST" and len(body) <= MAX_BODY_BYTES:
+            return await handle_post_async(self, url, wire.lower(headers), body, framework)
+        return await self.in_thread(self.handle_http, method, url, headers, body,
+                                    framework=framework)
+
+    async def in_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` in the app's bounded worker pool, awaited (the caller's
+        context variables go with it)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.max_threads,
+                                            thread_name_prefix="inngest_core")
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+
     def wsgi(self) -> WSGIApp:
         """The endpoint as a WSGI application (mount it where Inngest should call).
 
@@ -257,8 +293,9 @@ class App:
     def asgi(self) -> ASGIEndpoint:
         """The endpoint as an ASGI application: run it with uvicorn, or route it in
         Starlette or FastAPI (``api.add_route("/api/inngest", app.asgi(),
-        methods=["GET", "POST", "PUT"])``).  Function bodies run in a worker thread, so a
-        slow step does not block the event loop.
+        methods=["GET", "POST", "PUT"])``).  An ``async def`` function runs on the server's
+        event loop; a sync function runs in the app's bounded pool of worker threads, so a
+        slow sync step does not block other requests.
 
         >>> import asyncio
         >>> sent = []

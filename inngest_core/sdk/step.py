@@ -18,13 +18,16 @@ StepRun {'id': 1}
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import asyncio
+import inspect
+import threading
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, overload
 
 from . import kinds, protocol
 from .exceptions import NonRetriableError, OutputTooLargeError, RetryAfterError, StepError, \
@@ -34,6 +37,9 @@ from .kinds import StepKind
 __all__ = [
     "Context",
     "Step",
+    "StepBase",
+    "StepSkipped",
+    "run_blocking",
     "CallContext",
     "calling",
     "NonRetriableError",
@@ -110,24 +116,74 @@ def _json_check(step_id: str, value: object) -> None:
         raise OutputTooLargeError(f'step "{step_id}"', size, protocol.MAX_OUTPUT_BYTES)
 
 
-class Step:
-    """The step tools of one execution, replaying ``memos`` (keyed by hashed step id).
+_LOCAL = threading.local()
 
-    ``attempt`` and ``max_attempts`` decide whether a failing ``step`` reports ``StepError``
-    (retried) or ``StepFailed`` (final).
 
-    >>> from inngest_core.sdk.protocol import hash_step_id
-    >>> step = Step({hash_step_id("one"): {"data": 1}}, attempt=0, max_attempts=5)
-    >>> step.step("one", lambda: 99)
-    1
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    loop: asyncio.AbstractEventLoop | None = getattr(_LOCAL, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _LOCAL.loop = asyncio.new_event_loop()
+    return loop
+
+
+def run_blocking(awaitable: Awaitable[T]) -> T:
+    """Await ``awaitable`` from synchronous code, on this thread's private event loop (kept
+    for the thread's next call), or on a helper thread's when an event loop already runs
+    in this one (a sync function called from async code).
+
+    >>> async def two():
+    ...     return 2
+    >>> run_blocking(two())
+    2
     """
+    async def wrapped() -> T:
+        return await awaitable
 
-    def __init__(self, memos: Mapping[str, Any], *, attempt: int, max_attempts: int) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _thread_loop().run_until_complete(wrapped())
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: _thread_loop().run_until_complete(wrapped())).result()
+
+
+class StepSkipped(BaseException):
+    """A step reached while the call targets another one (``stepId``): it neither runs nor
+    is reported (the official SDK's ``SkipInterrupt``, ``step_lib/base.py``)."""
+
+    def __init__(self, step_id: str) -> None:
+        super().__init__(step_id)
+        self.step_id = step_id
+
+
+class _Planned(StepInterrupt):
+    """A memoized block planned (``StepPlanned``) inside a group: it keeps the block, so a
+    group with a single step to report can run it at once (SDK spec 5.3.1)."""
+
+    def __init__(self, op: dict[str, Any], hashed: str, step_id: str,
+                 block: Callable[[], Any]) -> None:
+        super().__init__(op)
+        self.block = (hashed, step_id, block)
+
+
+class StepBase:
+    """What the sync :class:`Step` and the async :class:`~inngest_core.sdk.AsyncStep` share:
+    step ids, memos, and the decision to run, plan, skip or report each step (the kinds'
+    declarations, :mod:`~inngest_core.sdk.kinds`).  Only the execution of a block differs.
+
+    ``target`` is the hashed id of the step the call runs (the request's ``stepId``;
+    ``None`` for ``"step"``); ``plan`` is ``ctx.disable_immediate_execution``."""
+
+    def __init__(self, memos: Mapping[str, Any], *, attempt: int, max_attempts: int,
+                 target: str | None = None, plan: bool = False) -> None:
         self._memos = memos
         self._attempt = attempt
         self._max_attempts = max_attempts
         self._seen: dict[str, int] = {}
         self._call = _CALL.get()
+        self._target = target
+        self._plan = plan
+        self._in_group = False
 
     def _hashed(self, step_id: str) -> str:
         if not isinstance(step_id, str) or not step_id:
@@ -141,38 +197,156 @@ class Step:
         return StepInterrupt(kinds.failure_op(hashed, step_id, exc, final), no_retry=final,
                              retry_after=retry_after)
 
-    def _execute(self, hashed: str, step_id: str, fn: Callable[[], Any]) -> NoReturn:
-        """Run the block of a memoized step that has no memo and report its result (or
-        its failure: ``StepError`` while attempts remain, else ``StepFailed``)."""
-        try:
-            result = fn()
-        except NonRetriableError as exc:
-            raise self._fail(hashed, step_id, exc, final=True) from None
-        except Exception as exc:
-            final = self._attempt + 1 >= self._max_attempts
-            raise self._fail(hashed, step_id, exc, final=final) from None
+    def _before_block(self, hashed: str, step_id: str, fn: Callable[[], Any]) -> None:
+        """A memoized block without a memo: return if it runs in this call; else raise.
+
+        As the official SDK (``execution_lib/v0.py`` ``report_step``): a call that targets
+        another step skips it; inside a group, or when the server asks for every step to be
+        planned (``disable_immediate_execution``), it is reported as ``StepPlanned``."""
+        if self._target is not None:
+            if hashed != self._target:
+                raise StepSkipped(step_id)
+            return
+        if self._in_group or self._plan:
+            raise _Planned(kinds.op(hashed, protocol.STEP_PLANNED, step_id, step_id, None),
+                           hashed, step_id, fn)
+
+    def _failed(self, hashed: str, step_id: str, exc: Exception) -> StepInterrupt:
+        if isinstance(exc, NonRetriableError):
+            return self._fail(hashed, step_id, exc, final=True)
+        return self._fail(hashed, step_id, exc, final=self._attempt + 1 >= self._max_attempts)
+
+    def _ran(self, hashed: str, step_id: str, result: object) -> StepInterrupt:
+        """The op of a block that returned ``result``."""
         try:
             _json_check(step_id, result)
         except (TypeError, OutputTooLargeError) as exc:
-            raise self._fail(hashed, step_id, exc, final=True) from None
+            return self._fail(hashed, step_id, exc, final=True)
         name, opts = _report_step(step_id, None)
         op = kinds.op(hashed, _STEP_RUN, name, step_id, opts)
         op["data"] = result
-        raise StepInterrupt(op)
+        return StepInterrupt(op)
+
+    def _execute(self, hashed: str, step_id: str, fn: Callable[[], Any]) -> NoReturn:
+        """Run the block of a memoized step that has no memo and report its result (or
+        its failure: ``StepError`` while attempts remain, else ``StepFailed``).  A block
+        may be async: it is awaited on a private loop (:func:`run_blocking`)."""
+        self._before_block(hashed, step_id, fn)
+        self._run_block(hashed, step_id, fn)
+
+    def _run_block(self, hashed: str, step_id: str, fn: Callable[[], Any]) -> NoReturn:
+        try:
+            result = fn()
+            if inspect.isawaitable(result):
+                result = run_blocking(result)
+        except Exception as exc:
+            raise self._failed(hashed, step_id, exc) from None
+        raise self._ran(hashed, step_id, result)
+
+    async def _execute_async(self, hashed: str, step_id: str, fn: Callable[[], Any]) -> NoReturn:
+        """:meth:`_execute`, awaiting the block (sync or async) on the running loop."""
+        self._before_block(hashed, step_id, fn)
+        await self._run_block_async(hashed, step_id, fn)
+
+    async def _run_block_async(self, hashed: str, step_id: str,
+                               fn: Callable[[], Any]) -> NoReturn:
+        try:
+            result = fn()
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception as exc:
+            raise self._failed(hashed, step_id, exc) from None
+        raise self._ran(hashed, step_id, result)
 
     def _reach(self, kind: StepKind, step_id: str, *args: Any) -> Any:
         """Reach a step of ``kind`` that runs no block: its memo's value on replay, else
-        its op reported."""
+        its op reported (skipped when the call targets another step)."""
         checked = kind.check(step_id, *args)
         hashed = self._hashed(step_id)
         if hashed in self._memos:
             return kind.read_memo(self._memos[hashed], step_id)
+        if self._target is not None and hashed != self._target:
+            raise StepSkipped(step_id)
         try:
             name, opts = kind.report(step_id, checked)
         except ValueError as exc:
             # A syntax error (with its caret line) is the step's own failure, for good.
             raise self._fail(hashed, step_id, exc, final=True) from None
         raise StepInterrupt(kinds.op(hashed, kind.opcode, name, step_id, opts))
+
+    def _enter_group(self) -> None:
+        if self._in_group:
+            raise StepUsageError("step.parallel inside step.parallel: a group cannot hold "
+                                 "another group")
+        self._in_group = True
+
+    def _group_end(self, stops: list[StepInterrupt], skipped: list[StepSkipped]
+                   ) -> tuple[str, str, Callable[[], Any]] | None:
+        """After every step of a group was reached: ``None`` when all returned; the block
+        to run at once when the group found a single step to report, a block, and the
+        server allows immediate execution (SDK spec 5.3.1); else raise the group's ops
+        (a step skipped for a target outside the group stops the function too: its
+        result is not known)."""
+        if not stops:
+            if skipped:
+                raise skipped[0]
+            return None
+        if len(stops) == 1:
+            stop = stops[0]
+            if isinstance(stop, _Planned) and not self._plan and self._target is None:
+                return stop.block
+            raise stop
+        raise StepInterrupt([op for stop in stops for op in stop.ops])
+
+
+class Step(StepBase):
+    """The step tools of one execution, replaying ``memos`` (keyed by hashed step id).
+
+    ``attempt`` and ``max_attempts`` decide whether a failing ``step`` reports ``StepError``
+    (retried) or ``StepFailed`` (final).
+
+    >>> from inngest_core.sdk.protocol import hash_step_id
+    >>> step = Step({hash_step_id("one"): {"data": 1}}, attempt=0, max_attempts=5)
+    >>> step.step("one", lambda: 99)
+    1
+    """
+
+    def parallel(self, callables: Sequence[Callable[[], T]]) -> tuple[T, ...]:
+        """Run several steps as one group -- named as the official SDK names it
+        (``ctx.group.parallel``, ``step_lib/group.py``) -- and return their results in the
+        order given.  Each callable reaches one step (``lambda: step.step("a", fetch_a)``).
+
+        On the first call every step of the group without a memo is reported at once
+        (``StepPlanned`` for a block, its own op for the others) in one 206; Inngest then
+        calls once per step with ``stepId`` set, and only that step runs (SDK spec 5.3.1,
+        5.5).  A group with a single step to report runs it at once when the server allows
+        (``disable_immediate_execution`` false).  A group inside a group is an error.
+
+        >>> step = Step({}, attempt=0, max_attempts=1)
+        >>> try:
+        ...     step.parallel([lambda: step.step("a", lambda: 1), lambda: step.step("b", lambda: 2)])
+        ... except StepInterrupt as stop:
+        ...     print([(op["op"], op["name"]) for op in stop.ops])
+        [('StepPlanned', 'a'), ('StepPlanned', 'b')]
+        """
+        self._enter_group()
+        outputs: list[T] = []
+        stops: list[StepInterrupt] = []
+        skipped: list[StepSkipped] = []
+        try:
+            for cb in callables:
+                try:
+                    outputs.append(cb())
+                except StepSkipped as skip:
+                    skipped.append(skip)
+                except StepInterrupt as stop:
+                    stops.append(stop)
+        finally:
+            self._in_group = False
+        lone = self._group_end(stops, skipped)
+        if lone is not None:
+            self._run_block(*lone)
+        return tuple(outputs)
 
     def run(self, step_id: str, fn: Callable[[], T]) -> T:
         """The seed's non-deterministic block: runs on every execution, its result is passed
@@ -184,10 +358,20 @@ class Step:
         """
         if not isinstance(step_id, str) or not step_id:
             raise StepUsageError(f"a step id must be a non-empty str, not {step_id!r}")
-        return fn()
+        result = fn()
+        if inspect.isawaitable(result):
+            return run_blocking(result)  # type: ignore[no-any-return]
+        return result
 
-    def step(self, step_id: str, fn: Callable[[], T]) -> T:
-        """The memoized block: runs once, later executions get its memoized result.
+    @overload
+    def step(self, step_id: str, fn: Callable[[], Awaitable[T]]) -> T: ...
+
+    @overload
+    def step(self, step_id: str, fn: Callable[[], T]) -> T: ...
+
+    def step(self, step_id: str, fn: Callable[[], Any]) -> Any:
+        """The memoized block: runs once, later executions get its memoized result.  ``fn``
+        may be async: it is then awaited on a private event loop.
 
         An exception is retried (``StepError`` op) until the function's attempts are used
         up (``StepFailed``); a :class:`NonRetriableError` fails at once; a
@@ -204,7 +388,7 @@ class Step:
         """
         hashed = self._hashed(step_id)
         if hashed in self._memos:
-            return _read_data(self._memos[hashed], step_id)  # type: ignore[no-any-return]
+            return _read_data(self._memos[hashed], step_id)
         self._execute(hashed, step_id, fn)
 
     def sleep(self, step_id: str, duration: str | timedelta) -> None:

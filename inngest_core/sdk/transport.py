@@ -65,9 +65,10 @@ class Target(ABC):
         return f"{app_id}-{self.slug}"
 
     @abstractmethod
-    def call(self, request: dict[str, Any]) -> CallResult:
-        """Send one call request; return the answer (never raises for the function's own
-        errors: those are answers too)."""
+    def call(self, request: dict[str, Any], step_id: str = "step") -> CallResult:
+        """Send one call request (``step_id``: the ``stepId`` of the call, the hashed id
+        of a planned step or ``"step"``); return the answer (never raises for the
+        function's own errors: those are answers too)."""
 
 
 class InProcess(Target):
@@ -90,8 +91,9 @@ class InProcess(Target):
     def __repr__(self) -> str:
         return f"InProcess({self.function!r})"
 
-    def call(self, request: dict[str, Any]) -> CallResult:
-        response = self.function.handle(json.loads(json.dumps(request, ensure_ascii=False)))
+    def call(self, request: dict[str, Any], step_id: str = "step") -> CallResult:
+        response = self.function.handle(json.loads(json.dumps(request, ensure_ascii=False)),
+                                        step_id)
         text = response.json()
         return CallResult(response.status, response.no_retry, json.loads(text),
                           response.headers.get("Retry-After"), len(text.encode("utf-8")))
