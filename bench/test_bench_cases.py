@@ -22,7 +22,10 @@ def test_case(benchmark, group, contender) -> None:
     except ImportError as exc:
         pytest.skip(f"{exc.name} not installed")
     benchmark.group = group.name
-    if isinstance(fn, Call):
+    if group.rounds is not None:
+        # A whole workload (seconds a call): exactly that many rounds, not calibrated loops.
+        benchmark.pedantic(fn, rounds=group.rounds, iterations=1)
+    elif isinstance(fn, Call):
         benchmark(fn.fn, *fn.args, **dict(fn.kwargs))
     else:
         benchmark(fn)

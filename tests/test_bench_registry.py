@@ -70,3 +70,20 @@ def test_wait_groups_resume_the_expected_waits(impl: Twin) -> None:
     index = build(impl.suffix, 5_000)
     assert index.match(EVENT) == expected_keys(5_000) == [4242]
     assert len(index) == 5_000
+
+
+def test_a_workload_group_is_timed_round_by_round() -> None:
+    calls: list[int] = []
+
+    def workload() -> int:
+        calls.append(1)
+        return 7 if len(calls) == 1 else 8
+
+    right = Group("t", "workload", 7, [Contender("ours", "compiled", lambda: workload)], rounds=3)
+    rows = runner.run([right])
+    assert len(calls) == 3  # the first call is the check, no calibration loops
+    assert rows[0].status == "ok" and rows[0].median_ns is not None
+    calls.clear()
+    wrong = Group("t", "workload", 8, [Contender("ours", "compiled", lambda: workload)], rounds=3)
+    assert runner.run([wrong])[0].status == "wrong: 7 (expected 8)"
+    assert len(calls) == 1

@@ -20,7 +20,8 @@ from typing import Any, Callable, NamedTuple, Union
 __all__ = ["Call", "Contender", "Group", "PARTS", "cases", "groups", "ours", "prepare"]
 
 #: Modules of this package that contribute groups, in table order.
-PARTS: tuple[str, ...] = ("duration", "datetime", "expr", "wait", "serve", "adversarial", "imports")
+PARTS: tuple[str, ...] = ("duration", "datetime", "expr", "wait", "serve", "adversarial", "imports",
+                          "flow")
 
 
 class Call(NamedTuple):
@@ -57,6 +58,9 @@ class Group:
     name: str
     expected: Any
     contenders: list[Contender] = field(default_factory=list)
+    #: For a case that takes seconds (a whole workload): time exactly this many calls, the
+    #: first of which is also the check, instead of loops sized to a target time.
+    rounds: int | None = None
 
 
 def ours(part: str, attr: str, *args: Any, **kwargs: Any) -> list[Contender]:

@@ -52,7 +52,8 @@ def groups() -> list[Group]:
     return [Group("flow", f"{RUNS:,} runs, concurrency {CONCURRENCY} + throttle "
                           f"{THROTTLE['limit']}/{THROTTLE['period']} (LocalRunner, 2 steps each)",
                   (RUNS, RUNS, 2 * RUNS),
-                  [Contender("inngest_core LocalRunner", "compiled", lambda: drive)])]
+                  [Contender("inngest_core LocalRunner", "compiled", lambda: drive)],
+                  rounds=1)]
 
 
 def throughput(runs: int = RUNS) -> float:

@@ -11,6 +11,7 @@ import json
 import platform
 import statistics
 import sys
+import time
 import timeit
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -60,12 +61,29 @@ def measure(fn: Timed, *, repeats: int = 7, target: float = 0.02) -> float:
 def _check(group: Group, contender: Contender, fn: Timed) -> str | None:
     if not contender.checked:
         return None
-    got = fn()
+    return _wrong(group, contender, fn())
+
+
+def _wrong(group: Group, contender: Contender, got: Any) -> str | None:
+    if not contender.checked:
+        return None
     if contender.normalize is not None:
         got = contender.normalize(got)
     if got != group.expected or type(got) is not type(group.expected):
         return f"wrong: {got!r} (expected {group.expected!r})"
     return None
+
+
+def _rounds(group: Group, contender: Contender, fn: Timed) -> tuple[str | None, float | None]:
+    """A workload timed call by call, ``group.rounds`` times; the first call is the check."""
+    times = []
+    for i in range(group.rounds or 1):
+        began = time.perf_counter_ns()
+        got = fn()
+        times.append(time.perf_counter_ns() - began)
+        if i == 0 and (wrong := _wrong(group, contender, got)) is not None:
+            return wrong, None
+    return None, statistics.median(times)
 
 
 def run(groups: list[Group], *, repeats: int = 7, target: float = 0.02) -> list[Row]:
@@ -79,13 +97,17 @@ def run(groups: list[Group], *, repeats: int = 7, target: float = 0.02) -> list[
                 group_rows.append(Row(group.part, group.name, contender.label, contender.kind,
                                       f"skipped: {exc.name or exc} not installed", None, None))
                 continue
-            wrong = _check(group, contender, fn)
+            if group.rounds is not None:
+                wrong, median = _rounds(group, contender, fn)
+            else:
+                wrong = _check(group, contender, fn)
+                median = None if wrong else measure(fn, repeats=repeats, target=target)
             if wrong is not None:
                 group_rows.append(Row(group.part, group.name, contender.label, contender.kind,
                                       wrong, None, None))
                 continue
             group_rows.append(Row(group.part, group.name, contender.label, contender.kind, "ok",
-                                  measure(fn, repeats=repeats, target=target), None))
+                                  median, None))
         compiled = next((r.median_ns for r in group_rows
                          if r.kind == "compiled" and r.median_ns), None)
         for row in group_rows:
@@ -115,7 +137,9 @@ def _time(ns: float | None) -> str:
         return f"{ns:.1f} ns"
     if ns < 1_000_000:
         return f"{ns / 1_000:.2f} us"
-    return f"{ns / 1_000_000:.2f} ms"
+    if ns < 1_000_000_000:
+        return f"{ns / 1_000_000:.2f} ms"
+    return f"{ns / 1_000_000_000:.2f} s"
 
 
 def _ratio(row: Row) -> str:
