@@ -52,6 +52,7 @@ from . import kinds, protocol
 from .clock import Clock, ManualClock, SystemClock
 from .flow import Flow
 from .function import Function
+from .groups import Plans, is_plan
 from .intake import SCHEDULED_EVENT, WaitIndex, admit
 from .scheduler import BACKOFF_TABLE, Scheduler, backoff, retry_after_at
 from .step import calling
@@ -118,6 +119,8 @@ class LocalRunner:
         self.db = db
         self.store = RunStore(db, self.clock, list(self.functions))
         self.waits = WaitIndex()
+        #: Planned steps (:mod:`~inngest_core.sdk.groups`): groups run as the server runs them.
+        self.plans = Plans(self.store.conn)
         #: Flow control: every function option (:mod:`~inngest_core.sdk.flow`).
         self.flow = Flow(self)
         self.scheduler = Scheduler(self.store, self.clock, self.functions, self._drive,
@@ -345,12 +348,23 @@ class LocalRunner:
                     "message": f"The function run exceeded the step limit of "
                                f"{self.max_steps} steps."})
             return
+        # A planned step (groups.py) runs in a call of its own, with its own attempt.
+        planned = self.plans.due(run_id, us(self.clock.now())) if pending is None else None
         request = protocol.call_request(
-            event, events=events, run_id=run_id, attempt=attempt, steps=memos,
+            event, events=events, run_id=run_id,
+            attempt=attempt if planned is None else planned[2], steps=memos,
             max_attempts=fn.max_attempts, fn_id=fn.slug)
+        if planned is not None or self.plans.planning(run_id):
+            request["ctx"]["disable_immediate_execution"] = True
         with calling(self.app_id, self.accept):
-            answer = fn.call(request)
-        if answer.size > protocol.MAX_RESPONSE_BYTES:
+            answer = fn.call(request) if planned is None else fn.call(request, planned[0])
+        if planned is not None and answer.size <= protocol.MAX_RESPONSE_BYTES:
+            self.plans.apply(self, run_id, fn, planned, answer,
+                             retry_after_at(answer.retry_after, self.clock.now())
+                             if not answer.no_retry else None)
+        elif is_plan(answer.status, answer.body) and answer.size <= protocol.MAX_RESPONSE_BYTES:
+            self.plans.plan(self, run_id, answer.body)
+        elif answer.size > protocol.MAX_RESPONSE_BYTES:
             # The server reads no further than its limit; the attempt failed.
             self._apply(run_id, fn, attempt, 500, False, {
                 "name": "OutputTooLargeError",
