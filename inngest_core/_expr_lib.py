@@ -293,7 +293,7 @@ def check_keys(mapping: dict[Any, Any]) -> dict[Any, Any]:
     return mapping
 
 
-def plain_mapping(value: object) -> dict[Any, Any]:
+def plain_mapping(value: Any) -> dict[Any, Any]:
     """A dict, a dict subclass or a mapping proxy of one, as an exact dict with owned keys,
     read from the dict's own storage; any other mapping is an unsupported value.
 
@@ -306,9 +306,9 @@ def plain_mapping(value: object) -> dict[Any, Any]:
         value = gc.get_referents(value)[0]  # the wrapped mapping, without calling it
         kind = type(value)
     if kind is dict:
-        return check_keys(value)  # type: ignore[arg-type]
+        return check_keys(value)
     if issubclass(kind, dict):
-        items = list(dict.items(value))  # type: ignore[arg-type]
+        items: list[tuple[Any, Any]] = list(dict.items(value))
         for key, _ in items:
             key_kind = type(key)
             if not (key_kind is str or key_kind is int or key_kind is bool
@@ -319,36 +319,36 @@ def plain_mapping(value: object) -> dict[Any, Any]:
     raise foreign(kind)
 
 
-def owned(value: object) -> object:
+def owned(value: Any) -> Any:
     """``value`` as an object of an exact builtin type (or one of ours): subclasses through
     the builtin's own methods, mappings as exact dicts; datetimes and timedeltas as exact ones.
     Ints are not range-checked here.  Anything else raises "unsupported value type T"."""
     kind = type(value)
     if kind is dict:
-        return check_keys(value)  # type: ignore[arg-type]
+        return check_keys(value)
     if kind in PLAIN or kind is int:
         return value
     if kind is datetime:
-        return _owned_zone(value)  # type: ignore[arg-type]
+        return _owned_zone(value)
     if kind is timedelta:
         return value
     if kind is bytearray or kind is memoryview:
-        return bytes(value)  # type: ignore[arg-type]
+        return bytes(value)
     if issubclass(kind, int):  # bool is final; UInt is in PLAIN
-        return int.__index__(value)  # type: ignore[arg-type]
+        return int.__index__(value)
     if issubclass(kind, str):
-        return str.__str__(value)  # type: ignore[arg-type]
+        return str.__str__(value)
     if issubclass(kind, float):
-        return float.__float__(value)  # type: ignore[arg-type]
+        return float.__float__(value)
     if issubclass(kind, bytes):
-        return bytes.__bytes__(value)  # type: ignore[arg-type]
+        return bytes.__bytes__(value)
     if issubclass(kind, list):
-        return list.copy(value)  # type: ignore[arg-type]
+        return list.copy(value)
     if issubclass(kind, tuple):
-        return tuple.__getitem__(value, slice(None))  # type: ignore[arg-type]
+        return tuple.__getitem__(value, slice(None))
     if issubclass(kind, datetime):
         return _owned_zone(
-            datetime.combine(datetime.date(value), datetime.timetz(value)))  # type: ignore[arg-type]
+            datetime.combine(datetime.date(value), datetime.timetz(value)))
     if issubclass(kind, timedelta):
         return timedelta(_TD_DAYS(value), _TD_SECONDS(value), _TD_MICROSECONDS(value))
     return plain_mapping(value)
@@ -362,7 +362,7 @@ def _owned_zone(value: datetime) -> datetime:
     raise foreign(type(zone))
 
 
-def to_cel(value: object) -> Value:
+def to_cel(value: Any) -> Value:
     """A Python value as a CEL value (containers stay as they are; their elements are
     converted when read).  Anything else raises :class:`EvaluationError`.
 
@@ -383,23 +383,23 @@ def to_cel(value: object) -> Value:
     if kind in PLAIN:
         return value
     if kind is dict:
-        return check_keys(value)  # type: ignore[arg-type]
+        return check_keys(value)
     if kind is not int:
         value = owned(value)
         kind = type(value)
         if kind is not int:
             if kind is datetime:
-                return _timestamp_from_datetime(value)  # type: ignore[arg-type]
+                return _timestamp_from_datetime(value)
             if kind is timedelta:
-                nanos = ((value.days * 86400 + value.seconds) * NANOS  # type: ignore[attr-defined]
-                         + value.microseconds * 1000)  # type: ignore[attr-defined]
+                nanos = ((value.days * 86400 + value.seconds) * NANOS
+                         + value.microseconds * 1000)
                 if not INT64_MIN <= nanos <= INT64_MAX:
                     raise EvaluationError(EVALUATION_MESSAGES["duration_range"])
                 return Duration(nanos)
             return value
-    if INT64_MIN <= value <= INT64_MAX:  # type: ignore[operator]
+    if INT64_MIN <= value <= INT64_MAX:
         return value
-    raise EvaluationError(EVALUATION_MESSAGES["int_value_range"].format(value=show_int(value)))  # type: ignore[arg-type]
+    raise EvaluationError(EVALUATION_MESSAGES["int_value_range"].format(value=show_int(value)))
 
 
 def show_int(value: int) -> str:
@@ -487,7 +487,7 @@ def type_name(value: Value) -> str:
         return TIMESTAMP_TYPE_NAME
     if issubclass(kind, timedelta):
         return DURATION_TYPE_NAME
-    return _type_label(kind)
+    return str(_type_label(kind))
 
 
 _TYPE_NAMES: dict[type, str] = {

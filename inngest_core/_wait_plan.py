@@ -55,7 +55,7 @@ def value_key(value: Any) -> Hashable | None:
     """
     kind = type(value)  # the class is compared, the value never asked (see _expr_lib.owned)
     if kind is str:
-        return value
+        return str.__str__(value)
     if value is None:
         return ("z",)
     if kind is bool:
@@ -204,7 +204,7 @@ def range_value(value: Any) -> int | float | None:
     if kind is int:
         return value  # type: ignore[no-any-return]
     if kind is float:
-        return None if value != value else value  # type: ignore[no-any-return]
+        return None if value != value else value
     if kind is bool:
         return None
     if issubclass(kind, int):
