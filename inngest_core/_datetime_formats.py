@@ -83,16 +83,17 @@ def _date_time(v: datetime) -> str:
 
 
 def _rfc3339(v: datetime, minutes: int) -> str:
-    # As Go writes it: trailing zeros of the fraction cut, "Z" for UTC.
-    text = _date_time(v)
+    # As Go writes it: trailing zeros of the fraction cut, "Z" for UTC.  isoformat() (C)
+    # writes the rest exactly so (the offset is whole minutes here: "+hh:mm").
+    text = v.isoformat()
     if v.microsecond:
-        text += (".%06d" % v.microsecond).rstrip("0")
-    return text + ("Z" if minutes == 0 else _offset(minutes, ":"))
+        text = text[:19] + text[19:26].rstrip("0") + text[26:]
+    return text[:-6] + "Z" if minutes == 0 else text
 
 
 def _iso8601(v: datetime, minutes: int) -> str:
-    frac = ".%06d" % v.microsecond if v.microsecond else ""
-    return _date_time(v) + frac + _offset(minutes, ":")
+    # isoformat()'s own form: the fraction as six digits when there is one, "+hh:mm".
+    return v.isoformat()
 
 
 def _isodate(v: datetime, minutes: int) -> str:
@@ -202,19 +203,22 @@ def format_datetime(value: datetime, format: str = "RFC3339") -> str:
     if writing is None:
         raise datetime_error("unknown_format", value.isoformat(), None, None, format)
     write, keeps_offset, two_digit_year = writing
-    offset = value.utcoffset()
-    if offset is None:
-        raise datetime_error("naive", value.isoformat(), None, format)
-    seconds = offset.seconds
-    if seconds % 60 or offset.microseconds:
-        raise datetime_error("offset_seconds", value.isoformat(), None, format)
-    minutes = offset.days * 1440 + seconds // 60
     v = value
-    if not keeps_offset:
-        try:
-            v = (value - offset).replace(tzinfo=_UTC)
-        except OverflowError:
-            raise datetime_error("utc_range", value.isoformat(), None, format) from None
+    if value.tzinfo is _UTC:
+        minutes = 0  # the common case: nothing to check or convert
+    else:
+        offset = value.utcoffset()
+        if offset is None:
+            raise datetime_error("naive", value.isoformat(), None, format)
+        seconds = offset.seconds
+        if seconds % 60 or offset.microseconds:
+            raise datetime_error("offset_seconds", value.isoformat(), None, format)
+        minutes = offset.days * 1440 + seconds // 60
+        if not keeps_offset:
+            try:
+                v = (value - offset).replace(tzinfo=_UTC)
+            except OverflowError:
+                raise datetime_error("utc_range", value.isoformat(), None, format) from None
     if two_digit_year and not 1969 <= v.year <= 2068:
         raise datetime_error("two_digit_year", value.isoformat(), None, format, value=v.year)
     return write(v, minutes)
