@@ -997,11 +997,7 @@ def _function_call(function: str, args: list[_Compiled], receiver: bool) -> _Com
     return _Compiled(call_n)
 
 
-_STRING_METHODS: dict[str, Callable[[str, str], bool]] = {
-    "endsWith": str.endswith,
-    "startsWith": str.startswith,
-    "contains": str.__contains__,
-}
+_STRING_METHODS = lib.STRING_PREDICATES
 
 
 def _string_method(function: str, target: Closure, argument: str) -> _Compiled:

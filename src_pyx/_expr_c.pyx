@@ -79,7 +79,7 @@ cdef object RECURSION_ROOM = None
 cdef int bind() except -1:
     global BOUND, ERROR, UINT, TO_CEL, TO_PYTHON, LIB_ERROR, NO_OVERLOAD, LIB_CALL, LIB_SELECT
     global LIB_HAS, LIB_INDEX, LIB_CONTAINS, LIB_ITERATE, LIB_MAKE_MAP, FUNCTIONS, TYPES
-    global RECURSION_ROOM, CHECK_KEYS, PLAIN_MAPPING
+    global RECURSION_ROOM, CHECK_KEYS, PLAIN_MAPPING, STR_OPS
     if BOUND:
         return 0
     from inngest_core import _expr_lib as lib
@@ -99,6 +99,8 @@ cdef int bind() except -1:
     CHECK_KEYS = lib.check_keys
     PLAIN_MAPPING = lib.plain_mapping
     FUNCTIONS = lib.FUNCTIONS
+    native = {str.startswith: STARTS, str.endswith: ENDS, str.__contains__: CONTAINS}
+    STR_OPS = {name: native[method] for name, method in lib.STRING_PREDICATES.items()}
     TYPES = lib.TYPES
     RECURSION_ROOM = lib.recursion_room
     BOUND = True
@@ -754,7 +756,9 @@ cdef inline int step(Scope sc) except -1:
 
 cdef dict CMP_OPS = {"_<_": LT, "_<=_": LE, "_>_": GT, "_>=_": GE}
 cdef dict ARITH_OPS = {"_+_": ADD, "_-_": SUB, "_*_": MUL}
-cdef dict STR_OPS = {"startsWith": STARTS, "endsWith": ENDS, "contains": CONTAINS}
+# The string predicates with a native path: the names come from the runtime's declaration
+# (``STRING_PREDICATES``), each mapped by its Python method to the native code answering it.
+cdef dict STR_OPS = None
 cdef dict MACRO_KINDS = {
     "all": M_ALL, "exists": M_EXISTS, "exists_one": M_EXISTS_ONE, "map": M_MAP, "filter": M_FILTER,
 }
