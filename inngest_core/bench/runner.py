@@ -120,7 +120,7 @@ def run(groups: list[Group], *, repeats: int = 7, target: float = 0.02) -> list[
 def _environment() -> str:
     versions = []
     for dist in ("inngest-core", "pytimeparse", "isodate", "ciso8601", "python-dateutil",
-                 "pendulum", "cel-python", "common-expression-language", "cel-expr-python"):
+                 "pendulum", "whenever", "cel-python", "common-expression-language", "cel-expr-python"):
         try:
             versions.append(f"{dist} {metadata.version(dist)}")
         except metadata.PackageNotFoundError:
