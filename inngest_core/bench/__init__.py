@@ -20,8 +20,8 @@ from typing import Any, Callable, NamedTuple, Union
 __all__ = ["Call", "Contender", "Group", "PARTS", "cases", "groups", "ours", "prepare"]
 
 #: Modules of this package that contribute groups, in table order.
-PARTS: tuple[str, ...] = ("duration", "datetime", "expr", "wait", "serve", "adversarial", "imports",
-                          "flow")
+PARTS: tuple[str, ...] = ("duration", "datetime", "expr", "wait", "serve", "async_serve", "flow",
+                          "adversarial", "imports")
 
 
 class Call(NamedTuple):
