@@ -15,7 +15,8 @@ from typing import Callable
 
 from .errors import datetime_error
 
-__all__ = ["DatetimeFormat", "FORMATS", "DATETIME_FORMATS", "format_datetime", "detected_format"]
+__all__ = ["DatetimeFormat", "FORMATS", "DATETIME_FORMATS", "format_datetime", "detected_format",
+           "considered_formats"]
 
 # The scanners: one function in each twin reads each shape.
 SCAN_ISO = 0  # 2006-01-02T15:04:05.999Z, looser ISO 8601 (a space, no seconds, no zone), a date
@@ -170,6 +171,14 @@ _WRITING = {f.name: (f.write, f.keeps_offset, f.year_digits == 2) for f in FORMA
 _DETECTED = {(f.scanner, f.year_digits, f.zone, f.strict): i for i, f in enumerate(FORMATS)
              if f.detected}
 assert len(_DETECTED) == sum(f.detected for f in FORMATS), "two detected formats share a shape"
+
+
+def considered_formats(where: str) -> list[str]:
+    """The formats detection weighs when no shape fits, for the ``undetectable`` message:
+    at the ``"start"`` of the text every detected format; ``"after_name"`` (the text opens
+    with a word) those whose text opens with a name."""
+    return [f.name for f in FORMATS if f.detected
+            and (where == "start" or f.scanner not in (SCAN_ISO, SCAN_EPOCH))]
 
 
 def detected_format(scanner: int, year_digits: int, zone: int, strict: bool = False) -> int:

@@ -137,13 +137,6 @@ DATETIME_EXPECTED: dict[str, str] = {
     "after_name": '"," or " "',
 }
 
-#: The formats detection weighs, by what the text starts with (``undetectable`` errors).
-DATETIME_CONSIDERED: dict[str, str] = {
-    "start": "RFC3339, ISO8601, ISODATE, RFC1123, RFC1123Z, RFC822, RFC822Z, RFC850, UNIX, "
-    "ANSIC, RUBY, EPOCH",
-    "after_name": "RFC1123, RFC1123Z, RFC822, RFC822Z, RFC850, UNIX, ANSIC, RUBY",
-}
-
 DATETIME_ZONE_NAMES = "Z, UT, UTC, GMT, EST, EDT, CST, CDT, MST, MDT, PST, PDT"
 
 DATETIME_MESSAGES: dict[str, str] = {
@@ -221,6 +214,9 @@ def datetime_error(
     >>> str(datetime_error("expected", "Tue, 18 Jux 2023 07:31:00 GMT", 8, "RFC1123", "month"))
     'RFC1123: expected a month name at position 8 in "Tue, 18 Jux 2023 07:31:00 GMT"'
     """
+    # The format table imports this module: read it when a message needs it.
+    from ._datetime_formats import DATETIME_FORMATS, considered_formats
+
     if code in ("expected", "undetectable"):
         what = DATETIME_EXPECTED.get(detail) or show(detail)
     else:
@@ -240,11 +236,8 @@ def datetime_error(
         month_name=_MONTH_NAMES[month] if 1 <= month <= 12 else month,
         date=f"{year:04d}-{month:02d}-{day:02d}",
         weekday_name=weekday_name,
-        considered=DATETIME_CONSIDERED.get(detail, ""),
-        formats=", ".join(
-            "RFC3339 ISO8601 ISODATE RFC1123 RFC1123Z RFC822 RFC822Z RFC850 UNIX ANSIC RUBY "
-            "EPOCH EPOCH_MS".split()
-        ),
+        considered=", ".join(considered_formats(detail)) if code == "undetectable" else "",
+        formats=", ".join(DATETIME_FORMATS) if code == "unknown_format" else "",
     )
     return DatetimeError(message, text, position, format)
 
