@@ -116,10 +116,13 @@ def _prepare(app: App, url: str, headers: Mapping[str, str], body: bytes,
                           f"(it serves: {known})", framework, no_retry=False)
     step_ids = query.get("stepId") or ["step"]
     try:
-        use_api = protocol.parse_request(request).use_api
+        parsed = protocol.parse_request(request)
     except protocol.RequestError:
-        use_api = False  # Function.handle answers it
-    return _Call(fn, request, key, step_ids[0], use_api)
+        return _Call(fn, request, key, step_ids[0], False)  # Function.handle answers it
+    if parsed.use_api:
+        # The run's events and memos are fetched into the raw request, parsed again then.
+        return _Call(fn, request, key, step_ids[0], True)
+    return _Call(fn, parsed, key, step_ids[0], False)
 
 
 def _fetch(app: App, ready: _Call, framework: str) -> Answer | None:

@@ -323,7 +323,8 @@ class Function:
                                         if_=f"event.data.function_id == '{composite}'"))
 
     def handle(self, request: object, step_id: str = "step") -> Response:
-        """Answer one call request (the JSON object Inngest's server POSTs); ``step_id`` is
+        """Answer one call request (the JSON object Inngest's server POSTs, or the
+        :class:`~inngest_core.sdk.protocol.CallRequest` parsed from it); ``step_id`` is
         the call's ``stepId`` query parameter: ``"step"``, or the hashed id of the one step
         this call runs (after Inngest planned it).
 
@@ -376,7 +377,8 @@ class Function:
     def _prepare(self, request: object, step_id: str, kind: type[StepBase]
                  ) -> Response | tuple[Context, Any, dict[str, str]]:
         try:
-            req = protocol.parse_request(request)
+            req = request if type(request) is protocol.CallRequest else \
+                protocol.parse_request(request)
             if req.use_api:
                 raise protocol.RequestError(
                     "invalid call request: use_api is true, but Function.handle has no API "

@@ -18,6 +18,7 @@ import json
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, Final
 
 __all__ = [
@@ -108,7 +109,21 @@ def hash_step_id(step_id: str) -> str:
     >>> len(hash_step_id("é"))
     40
     """
-    return hashlib.sha1(step_id.encode("utf-8")).hexdigest()
+    hashed = _HASHED.get(step_id) if type(step_id) is str else None
+    if hashed is None:
+        hashed = hashlib.sha1(step_id.encode("utf-8")).hexdigest()
+        if type(step_id) is str:
+            if len(_HASHED) >= _HASHED_MAX:
+                _HASHED.clear()
+            _HASHED[step_id] = hashed
+    return hashed
+
+
+# A replay hashes every step id of the function again on every call: the ids repeat from
+# call to call, so their hashes are kept (plain ``str`` keys only, so no user ``__hash__``
+# or ``__eq__`` runs; the table is emptied when full).
+_HASHED: dict[str, str] = {}
+_HASHED_MAX: Final = 1 << 16
 
 
 def json_size(value: object) -> int:
@@ -253,9 +268,8 @@ def parse_request(raw: object) -> CallRequest:
         if not isinstance(item, dict):
             raise _bad(f'"events[{i}]" must be dict, not {_type_name(item)}')
     steps = _get(raw, "steps", dict, "")
-    for key in steps:
-        if not isinstance(key, str):
-            raise _bad("step ids in \"steps\" must be strings")
+    if not all(map(isinstance, steps, repeat(str))):
+        raise _bad("step ids in \"steps\" must be strings")
     ctx = _get(raw, "ctx", dict, "")
     run_id = _get(ctx, "run_id", str, "ctx.")
     attempt = _get(ctx, "attempt", int, "ctx.")
@@ -271,10 +285,10 @@ def parse_request(raw: object) -> CallRequest:
     stack: list[str] = []
     if stack_obj is not None:
         listed = _get(stack_obj, "stack", list, "ctx.stack.", required=False)
-        for item in listed or ():
-            if not isinstance(item, str):
+        if listed:
+            if not all(map(isinstance, listed, repeat(str))):
                 raise _bad('"ctx.stack.stack" must be a list of strings')
-            stack.append(item)
+            stack = list(listed)
     return CallRequest(
         event=event,
         events=events,

@@ -192,6 +192,14 @@ class StepBase:
         self._seen[step_id] = n + 1
         return protocol.hash_step_id(step_id if n == 0 else f"{step_id}:{n}")
 
+    def _first_hashed(self, step_id: str) -> str:
+        """:meth:`_hashed`, the common case first (an id's first use in the execution: a
+        replay takes this path for every step)."""
+        if type(step_id) is str and step_id and step_id not in self._seen:
+            self._seen[step_id] = 1
+            return _HASHED.get(step_id) or protocol.hash_step_id(step_id)
+        return self._hashed(step_id)
+
     def _fail(self, hashed: str, step_id: str, exc: BaseException, final: bool) -> StepInterrupt:
         retry_after = exc.retry_after if isinstance(exc, RetryAfterError) and not final else None
         return StepInterrupt(kinds.failure_op(hashed, step_id, exc, final), no_retry=final,
@@ -386,9 +394,18 @@ class Step(StepBase):
         ...
         inngest_core.sdk.exceptions.StepError: ValueError: no
         """
-        hashed = self._hashed(step_id)
-        if hashed in self._memos:
-            return _read_data(self._memos[hashed], step_id)
+        # _first_hashed inlined: this is the path of every replayed step.
+        seen = self._seen
+        if type(step_id) is str and step_id and step_id not in seen:
+            seen[step_id] = 1
+            hashed = _HASHED.get(step_id) or protocol.hash_step_id(step_id)
+        else:
+            hashed = self._hashed(step_id)
+        memo = self._memos.get(hashed, _NO_MEMO)
+        if memo is not _NO_MEMO:
+            if type(memo) is dict and "data" in memo and "error" not in memo:
+                return memo["data"]
+            return _read_data(memo, step_id)
         self._execute(hashed, step_id, fn)
 
     def sleep(self, step_id: str, duration: str | timedelta) -> None:
@@ -487,6 +504,8 @@ class Step(StepBase):
 
 
 # The memoized block's declaration, read on every replayed step.
+_NO_MEMO = object()
+_HASHED = protocol._HASHED
 _STEP_RUN = kinds.STEP.opcode
 _read_data = kinds.STEP.read_memo
 _report_step = kinds.STEP.report

@@ -30,7 +30,7 @@ from typing import Any, TypeVar, overload
 
 from . import kinds
 from .exceptions import NonRetriableError, StepInterrupt
-from .step import StepBase, StepSkipped
+from .step import _NO_MEMO, StepBase, StepSkipped
 
 __all__ = ["AsyncStep"]
 
@@ -62,9 +62,12 @@ class AsyncStep(StepBase):
     async def step(self, step_id: str, fn: Callable[[], Any]) -> Any:
         """The memoized block (:meth:`Step.step <inngest_core.sdk.Step.step>`): ``fn`` may
         be sync or async; runs once, later executions get its memoized result."""
-        hashed = self._hashed(step_id)
-        if hashed in self._memos:
-            return kinds.STEP.read_memo(self._memos[hashed], step_id)
+        hashed = self._first_hashed(step_id)
+        memo = self._memos.get(hashed, _NO_MEMO)
+        if memo is not _NO_MEMO:
+            if type(memo) is dict and "data" in memo and "error" not in memo:
+                return memo["data"]
+            return kinds.STEP.read_memo(memo, step_id)
         await self._execute_async(hashed, step_id, fn)
 
     async def sleep(self, step_id: str, duration: str | timedelta) -> None:
