@@ -442,12 +442,15 @@ class Flow:
 
     def _cancel(self, conn: sqlite3.Connection, run_id: str, cause: dict[str, Any]) -> None:
         wait = self.store.pop_wait(conn, run_id)
+        group_waits = self.runner.plans.drop(conn, run_id)
         self.store.cancel(conn, run_id)
         self._release(conn, run_id)
         self.fs.drop_run(conn, run_id)
         self.store.log(conn, run_id, None, "RunCancelled", result=cause)
         if wait is not None:
             self.runner.waits.remove(run_id, wait)
+        for key, name in group_waits:
+            self.runner.waits.remove(key, name)
         # An invoked run that is cancelled resumes its caller with the finished event the
         # server sends: no result, no error (executor.go Cancel finalizes with an empty
         # response; state/pause.go GetResumeData then resumes with the whole event).

@@ -125,7 +125,7 @@ class LocalRunner:
         self.flow = Flow(self)
         self.scheduler = Scheduler(self.store, self.clock, self.functions, self._drive,
                                    self.flow.schedule, self._cron_event, self.flow)
-        for run_id, seq, name, expression, event in self.store.waits():
+        for run_id, seq, name, expression, event in self.store.waits() + self.plans.waits():
             try:
                 self.waits.add(run_id, seq, name, expression, event)
             except Exception:  # as when it was stored: it can only time out
@@ -262,6 +262,9 @@ class LocalRunner:
     def _resume_waits(self, event: dict[str, Any]) -> None:
         now_us = us(self.clock.now())
         for run_id in self.waits.match(event):
+            if "/" in run_id:
+                self.plans.resume_wait(self, run_id, event)
+                continue
             step, display = self.store.pending(run_id)
             with self.store.tx() as conn:
                 self.store.memo(conn, run_id, step, event)
@@ -350,6 +353,10 @@ class LocalRunner:
             return
         # A planned step (groups.py) runs in a call of its own, with its own attempt.
         planned = self.plans.due(run_id, us(self.clock.now())) if pending is None else None
+        if planned is not None and planned[3] != "step":
+            # A sleep, wait or invoke of a group: its time came, no call is made for it.
+            self.plans.expire(self, run_id, planned)
+            return
         request = protocol.call_request(
             event, events=events, run_id=run_id,
             attempt=attempt if planned is None else planned[2], steps=memos,
@@ -363,7 +370,7 @@ class LocalRunner:
                              retry_after_at(answer.retry_after, self.clock.now())
                              if not answer.no_retry else None)
         elif is_plan(answer.status, answer.body) and answer.size <= protocol.MAX_RESPONSE_BYTES:
-            self.plans.plan(self, run_id, answer.body)
+            self.plans.plan(self, run_id, fn, answer.body)
         elif answer.size > protocol.MAX_RESPONSE_BYTES:
             # The server reads no further than its limit; the attempt failed.
             self._apply(run_id, fn, attempt, 500, False, {
@@ -447,6 +454,8 @@ class LocalRunner:
         try:
             status = self.store.status(caller)
         except KeyError:
+            return
+        if self.plans.resume_invoke(self, conn, caller, step, memo, op, **detail):
             return
         if status != "invoking" or self.store.pending(caller)[0] != step:
             return
@@ -566,24 +575,34 @@ class _Resolution:
     def invoke(self, function_id: str, payload: Mapping[str, Any],
                timeout_at: datetime) -> None:
         store, conn, run_id, display = self.store, self.conn, self.run_id, self.display
-        target = self.runner._invocable.get(function_id)
-        if target is None:
-            # As the server's runner when no function has the id (FindInvokedFunction).
-            error = {"name": "Error",
-                     "message": f"could not find function with ID: {function_id}"}
-            store.memo(conn, run_id, self.step, {"error": error})
+        child = start_invoked(self.runner, conn, run_id, self.step, display, self.fn,
+                              function_id, payload, timeout_at, self.now)
+        if child is None:
             store.schedule(conn, run_id, attempt=0, due_us=us(self.now))
-            store.log(conn, run_id, display, "InvokeFailed", error=error)
             return
-        event = {key: value for key, value in payload.items() if value is not None}
-        data = dict(event.get("data") or {})
-        data["_inngest"] = {"fn_id": function_id, "correlation_id": f"{run_id}.{self.step}",
-                            "expire": us(timeout_at) // 1000, "name": display,
-                            "source_fn_id": self.fn.slug}
-        event.update(name=INVOKED_EVENT, data=data)
-        [event] = admit(event, self.now)
-        child = self.runner._start(conn, target, event)
         store.pend(conn, run_id, "invoking", due_us=us(timeout_at), step=self.step,
                    display=display)
         store.log(conn, run_id, display, protocol.INVOKE_FUNCTION, until=us(timeout_at),
                   result={"function_id": function_id, "run_id": child})
+
+
+def start_invoked(runner: LocalRunner, conn: sqlite3.Connection, run_id: str, step: str,
+                  display: str, fn: Target, function_id: str, payload: Mapping[str, Any],
+                  timeout_at: datetime, now: datetime) -> str | None:
+    """Start the run that the step ``step`` of ``run_id`` invokes; its run id, or ``None``
+    when no function has the id (the step's memo is then the error, logged
+    ``InvokeFailed``, as the server's runner does: ``FindInvokedFunction``)."""
+    target = runner._invocable.get(function_id)
+    if target is None:
+        error = {"name": "Error", "message": f"could not find function with ID: {function_id}"}
+        runner.store.memo(conn, run_id, step, {"error": error})
+        runner.store.log(conn, run_id, display, "InvokeFailed", error=error)
+        return None
+    event = {key: value for key, value in payload.items() if value is not None}
+    data = dict(event.get("data") or {})
+    data["_inngest"] = {"fn_id": function_id, "correlation_id": f"{run_id}.{step}",
+                        "expire": us(timeout_at) // 1000, "name": display,
+                        "source_fn_id": fn.slug}
+    event.update(name=INVOKED_EVENT, data=data)
+    [event] = admit(event, now)
+    return runner._start(conn, target, event)
