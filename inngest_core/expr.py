@@ -32,6 +32,7 @@ __all__ = [
     "UInt",
     "CelType",
     "LIMITS",
+    "DIALECTS",
     "ExpressionSyntaxError",
     "EvaluationError",
     "ExpressionLimitError",
@@ -52,15 +53,33 @@ else:
     compile_program = _impl.compile_program
 
 
+#: The dialects: ``"cel"`` (standard CEL, the default) and ``"inngest"`` (CEL as Inngest's
+#: server evaluates it: lifted literals, missing fields as unknowns, truthy ``&&``/``||``, the
+#: custom functions; see :mod:`inngest_core._expr_dialect`).
+DIALECTS = ("cel", "inngest")
+
+
 @lru_cache(maxsize=4096)
-def _compile(source: str, limits: tuple[tuple[str, int], ...]) -> Program:
+def _compile(source: str, limits: tuple[tuple[str, int], ...], dialect: str = "cel") -> Program:
+    if dialect == "inngest":
+        from ._expr_dialect import compile_dialect
+
+        return compile_dialect(source, **dict(limits))  # type: ignore[return-value]
     return compile_program(source, **dict(limits))
 
 
-def compile_expression(source: str, **limits: int) -> Program:
-    """Compile CEL ``source`` into a :class:`Program`; the same source and limits give the same
-    (cached) program.  Limits: ``max_source_length`` (characters, default 100,000),
+def compile_expression(source: str, dialect: str = "cel", **limits: int) -> Program:
+    """Compile CEL ``source`` into a :class:`Program`; the same source, dialect and limits give
+    the same (cached) program.  Limits: ``max_source_length`` (characters, default 100,000),
     ``max_depth`` (nesting, 250) and ``max_comprehension_steps`` (per evaluation, 1,000,000).
+    ``dialect="inngest"`` evaluates as Inngest's server does (its ``Program`` has the same
+    ``evaluate``/``matches``/``substitute``):
+
+    >>> compile_expression("event.data.missing == null", dialect="inngest").evaluate(
+    ...     {"event": {"data": {}}})
+    True
+    >>> compile_expression("1 + 2.5", dialect="inngest").evaluate({})
+    '12.5'
 
     >>> compile_expression("a + 1") is compile_expression("a + 1", max_depth=250)
     True
@@ -75,6 +94,8 @@ def compile_expression(source: str, **limits: int) -> Program:
     ...
     TypeError: unknown limit 'max_nodes'; the limits are max_source_length, max_depth, max_comprehension_steps
     """
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}; the dialects are cel, inngest")
     for name, value in limits.items():
         if name not in LIMITS:
             raise TypeError(f"unknown limit {name!r}; the limits are {', '.join(LIMITS)}")
@@ -82,11 +103,11 @@ def compile_expression(source: str, **limits: int) -> Program:
             raise ValueError(f"limit {name} must be a non-negative int, not {value!r}")
     if not isinstance(source, str):
         raise TypeError(f"expression source must be str, not {type(source).__name__}")
-    return _compile(source, tuple(sorted({**LIMITS, **limits}.items())))
+    return _compile(source, tuple(sorted({**LIMITS, **limits}.items())), dialect)
 
 
-def evaluate(source: str, activation: Mapping[str, object]) -> object:
-    """Compile ``source`` (cached) and evaluate it with ``activation``.
+def evaluate(source: str, activation: Mapping[str, object], dialect: str = "cel") -> object:
+    """Compile ``source`` (cached, in ``dialect``) and evaluate it with ``activation``.
 
     >>> evaluate('name.startsWith("in") && count < 3', {"name": "inngest", "count": 2})
     True
@@ -95,4 +116,4 @@ def evaluate(source: str, activation: Mapping[str, object]) -> object:
     ...
     inngest_core.errors.EvaluationError: no such key: nope
     """
-    return compile_expression(source).evaluate(activation)
+    return compile_expression(source, dialect).evaluate(activation)
