@@ -913,8 +913,8 @@ class DialectProgram:
     '12.5'
     """
 
-    __slots__ = ("source", "lifted", "vars", "ast", "variables", "_paths", "_max_steps",
-                 "dialect")
+    __slots__ = ("source", "lifted", "vars", "ast", "plan_ast", "variables", "_paths",
+                 "_max_steps", "dialect")
 
     def __init__(self, source: str, lifted: str, values: dict[str, Any] | None, ast: Node,
                  max_steps: int) -> None:
@@ -925,6 +925,7 @@ class DialectProgram:
         set_(self, "lifted", lifted)
         set_(self, "vars", values)
         set_(self, "ast", ast)
+        set_(self, "plan_ast", _unlift(ast, values) if values else ast)
         set_(self, "dialect", "inngest")
         set_(self, "variables", free_names(ast, lib.TYPES)[0])
         set_(self, "_paths", registered_paths(ast))
@@ -1003,6 +1004,18 @@ class DialectProgram:
         source_ast = _parse_source(self.source)
         return compile_dialect(unparse(substitute(source_ast, bindings)),
                                max_comprehension_steps=self._max_steps)
+
+
+def _unlift(node: Any, values: dict[str, Any]) -> Any:
+    """The lifted tree with each ``vars.x`` put back as the literal it was lifted from (raw
+    text for strings, as the dialect compares them): what the wait index plans with."""
+    if type(node) is not tuple or not node:
+        return node
+    if node[0] == "select" and node[1] == ("ident", "vars") and node[2] in values:
+        value = values[node[2]]
+        kind = "string" if type(value) is str else "int" if type(value) is int else "double"
+        return ("const", kind, value)
+    return tuple(_unlift(child, values) if type(child) is tuple else child for child in node)
 
 
 def _go_type_name(value: Any) -> str:

@@ -23,7 +23,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _expr_py
-from ._wait_plan import choose, decompose, lookup, range_value, value_key
+from ._wait_plan import MISSING, choose, decompose, lookup, range_value, value_key
 
 if TYPE_CHECKING:
     from ._expr_py import Program
@@ -66,7 +66,13 @@ class ExpressionIndex:
     ['wait-2']
     """
 
-    def __init__(self) -> None:
+    def __init__(self, dialect: str = "cel") -> None:
+        if dialect not in ("cel", "inngest"):
+            raise ValueError(f"unknown dialect {dialect!r}; the dialects are cel, inngest")
+        #: ``"inngest"``: expressions are compiled and matched in Inngest's dialect, where a
+        #: missing field equals ``null`` and orders below every number (R4/R7), so such
+        #: events also reach the ``== null`` and ``<``/``<=`` filings.
+        self.dialect = dialect
         self._lock = threading.RLock()
         self._seq = 0
         # key -> (insertion number, program, filings: one comparison per group, or None)
@@ -88,11 +94,21 @@ class ExpressionIndex:
             event: Mapping[str, Any] | None = None) -> None:
         """Store ``expression`` under ``key`` (replacing what ``key`` had), substituting the
         triggering ``event`` first when given."""
-        program = (_expr_py.compile_program(expression) if isinstance(expression, str)
-                   else expression)
+        if isinstance(expression, str):
+            if self.dialect == "inngest":
+                from ._expr_dialect import compile_dialect
+
+                program: Any = compile_dialect(expression)
+            else:
+                program = _expr_py.compile_program(expression)
+        else:
+            program = expression
+        if getattr(program, "dialect", "cel") != self.dialect:
+            raise ValueError(f"a program of the {getattr(program, 'dialect', 'cel')} dialect "
+                             f"in an index of the {self.dialect} dialect")
         if event is not None:
             program = program.substitute({"event": event})
-        groups = decompose(program.ast)
+        groups = decompose(getattr(program, "plan_ast", program.ast))
         with self._lock:
             if key in self._entries:
                 self._unfile(key)
@@ -149,15 +165,28 @@ class ExpressionIndex:
     def candidates(self, async_event: Mapping[str, Any]) -> list[Hashable]:
         """The keys whose filing the event reaches, before confirmation (for inspection)."""
         found: set[Hashable] = set()
+        dialect = self.dialect == "inngest"
         with self._lock:
             for path, table in self._equal.items():
-                key = value_key(lookup(async_event, path))
+                value = lookup(async_event, path)
+                if value is MISSING and dialect:
+                    value = None  # unknown == null is true (unknown.go: handleUnknownCall)
+                key = value_key(value)
                 if key is not None:
                     hits = table.get(key)
                     if hits:
                         found.update(hits)
             for path, ranges in self._ranges.items():
-                number = range_value(lookup(async_event, path))
+                value = lookup(async_event, path)
+                if dialect and value is MISSING:
+                    # unknown < x and unknown <= x are true (handleUnknownCall)
+                    lists = ranges.lists
+                    found.update(entry[2] for entry in lists["_<_"])
+                    found.update(entry[2] for entry in lists["_<=_"])
+                    continue
+                if dialect and value is None:
+                    value = 0  # null orders as the other operand's zero (unknown.go: zeroVal)
+                number = range_value(value)
                 if number is not None:
                     ranges.candidates(number, found)
             found.update(self._always)

@@ -2,7 +2,7 @@
 
 ``match_expression`` writes the seed's ``match:`` shorthand as CEL; :class:`ExpressionIndex`
 (the live twin's) finds which stored waits an incoming event resumes without evaluating them
-all.  ``Program.matches`` and ``Program.substitute`` (see :mod:`inngest_core.expr`) are the
+all; ``ExpressionIndex(dialect="inngest")`` stores and matches in Inngest's dialect.  ``Program.matches`` and ``Program.substitute`` (see :mod:`inngest_core.expr`) are the
 other half: a failed ``if`` never resumes a wait, and the triggering ``event`` is substituted
 into an expression before it is stored.
 
@@ -30,8 +30,10 @@ _SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RESERVED = RESERVED | KEYWORDS
 
 
-def match_expression(field: str) -> str:
+def match_expression(field: str, dialect: str = "cel") -> str:
     """The ``if`` expression for a ``match`` field: ``event.<field> == async.<field>``.
+    The text is the same in both dialects (``dialect`` is checked); compile it in the
+    dialect it will be evaluated in.
 
     The field is used exactly as given (no ``data.`` prefix is added) and must be a dotted
     path of identifiers; anything else is an :class:`~inngest_core.ExpressionSyntaxError`
@@ -48,6 +50,8 @@ def match_expression(field: str) -> str:
     """
     if not isinstance(field, str):
         raise TypeError(f"match field must be str, not {type(field).__name__}")
+    if dialect not in ("cel", "inngest"):
+        raise ValueError(f"unknown dialect {dialect!r}; the dialects are cel, inngest")
     position = 0
     while True:
         segment = _SEGMENT.match(field, position)

@@ -132,8 +132,14 @@ cdef class ExpressionIndex:
     cdef dict _ranges       # path -> _Ranges
     cdef dict _always       # key -> None
     cdef dict _paths        # path -> the same path: one tuple per path, not one per wait
+    cdef readonly str dialect
+    cdef bint _inngest
 
-    def __cinit__(self):
+    def __cinit__(self, dialect="cel"):
+        if dialect not in ("cel", "inngest"):
+            raise ValueError(f"unknown dialect {dialect!r}; the dialects are cel, inngest")
+        self.dialect = dialect
+        self._inngest = dialect == "inngest"
         self._lock = threading.RLock()
         self._seq = 0
         self._entries = {}
@@ -155,13 +161,20 @@ cdef class ExpressionIndex:
         """Store ``expression`` under ``key`` (replacing what ``key`` had), substituting the
         triggering ``event`` first when given."""
         if isinstance(expression, str):
-            from inngest_core._expr_c import compile_program
-            program = compile_program(expression)
+            if self._inngest:
+                from inngest_core._expr_dialect import compile_dialect
+                program = compile_dialect(expression)
+            else:
+                from inngest_core._expr_c import compile_program
+                program = compile_program(expression)
         else:
             program = expression
+        if getattr(program, "dialect", "cel") != self.dialect:
+            raise ValueError(f"a program of the {getattr(program, 'dialect', 'cel')} dialect "
+                             f"in an index of the {self.dialect} dialect")
         if event is not None:
             program = program.substitute({"event": event})
-        cdef list groups = decompose(program.ast)
+        cdef list groups = decompose(getattr(program, "plan_ast", program.ast))
         cdef list filings = []
         with self._lock:
             if key in self._entries:
@@ -257,7 +270,9 @@ cdef class ExpressionIndex:
         for path, table in self._equal.items():
             value = lookup(async_event, <tuple>path)
             if value is _MISSING:
-                continue
+                if not self._inngest:
+                    continue
+                value = None  # the dialect: unknown == null is true
             key = key_of(value)
             if key is None:
                 continue
@@ -270,6 +285,15 @@ cdef class ExpressionIndex:
                     found.add(held)
         for path, ranges in self._ranges.items():
             value = lookup(async_event, <tuple>path)
+            if self._inngest:
+                if value is _MISSING:  # the dialect: unknown < x and unknown <= x are true
+                    for entry in (<_Ranges>ranges).lt:
+                        found.add((<tuple>entry)[2])
+                    for entry in (<_Ranges>ranges).le:
+                        found.add((<tuple>entry)[2])
+                    continue
+                if value is None:  # the dialect: null orders as the other operand's zero
+                    value = 0
             if type(value) is float:
                 if value != value:
                     continue
