@@ -135,7 +135,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     try:
         activation = _variables(args.var)
-        program = compile_expression(args.expr)
+        program = compile_expression(args.expr, args.dialect)
     except (ExpressionSyntaxError, ExpressionLimitError, ValueError) as exc:
         sys.stderr.write(f"inngest-core eval: {exc}\n")
         return BAD_INPUT
@@ -153,8 +153,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from .expr import compile_expression
 
     try:
-        program = compile_expression(args.expr)
-    except (ExpressionSyntaxError, ExpressionLimitError) as exc:
+        program = compile_expression(args.expr, args.dialect)
+        if args.dialect == "inngest":  # what Inngest's server checks at registration
+            from ._expr_dialect import validate
+
+            validate(args.expr)
+    except (ExpressionSyntaxError, ExpressionLimitError, ValueError) as exc:
         sys.stderr.write(f"inngest-core check: {exc}\n")
         return BAD_INPUT
     names = ", ".join(sorted(program.variables)) or "none"
@@ -169,7 +173,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
     try:
         event = json.loads(args.event)
         async_event = json.loads(args.async_)
-        program = compile_expression(args.expr).substitute({"event": event})
+        program = compile_expression(args.expr, args.dialect).substitute({"event": event})
     except json.JSONDecodeError as exc:
         sys.stderr.write(f"inngest-core match: invalid JSON: {exc}\n")
         return BAD_INPUT
@@ -216,10 +220,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("expr", help='CEL source, e.g. "event.data.amount > 100"')
     p.add_argument("--var", action="append", metavar="NAME=JSON",
                    help="a variable: NAME=JSON or NAME=@file.json (repeatable)")
+    p.add_argument("--dialect", choices=("cel", "inngest"), default="cel",
+                   help="standard CEL (default) or Inngest's server dialect")
     p.set_defaults(run=_cmd_eval)
 
     p = sub.add_parser("check", help="check a CEL expression's syntax only")
     p.add_argument("expr", help="CEL source")
+    p.add_argument("--dialect", choices=("cel", "inngest"), default="cel",
+                   help="standard CEL (default) or Inngest's server dialect (also runs its "
+                        "registration check)")
     p.set_defaults(run=_cmd_check)
 
     p = sub.add_parser("match", help="would this event resume a wait with this expression?")
@@ -228,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--async", dest="async_", required=True, metavar="JSON",
                    help="the incoming event (JSON)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--dialect", choices=("cel", "inngest"), default="cel",
+                   help="standard CEL (default) or Inngest's server dialect")
     p.set_defaults(run=_cmd_match)
 
     p = sub.add_parser("bench", help="run the comparative benchmark and print a table")

@@ -173,3 +173,23 @@ def test_twins_agree_in_the_dialect(rng: random.Random) -> None:
         except EvaluationError as exc:
             answers.append(("error", str(exc)))
     assert all(a == answers[0] for a in answers)
+
+
+# ---------------------------------------------------------------- the CLI
+
+
+def test_cli_dialect(capsys: pytest.CaptureFixture[str]) -> None:
+    from inngest_core.cli import main
+
+    assert main(["eval", "--dialect", "inngest", "1 + 2.5"]) == 0
+    assert capsys.readouterr().out.strip() == '"12.5"'
+    assert main(["eval", "1 + 2.5"]) == 1
+    capsys.readouterr()
+    assert main(["check", "--dialect", "inngest", "steps.a == 1"]) == 2
+    assert "undeclared reference to 'steps'" in capsys.readouterr().err
+    assert main(["check", "steps.a == 1"]) == 0
+    capsys.readouterr()
+    assert main(["match", "--dialect", "inngest", "--expr", "async.data.x == null",
+                 "--event", "{}", "--async", '{"data": {}}']) == 0
+    assert main(["match", "--expr", "async.data.x == null",
+                 "--event", "{}", "--async", '{"data": {}}']) == 1
