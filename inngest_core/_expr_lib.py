@@ -42,6 +42,7 @@ import re as _re
 import sys
 import threading
 from collections.abc import Callable, Mapping
+from abc import ABCMeta
 from itertools import repeat
 from operator import is_
 from types import MappingProxyType
@@ -912,30 +913,6 @@ def greater_equals(a: Value, b: Value) -> Value:
 # ----------------------------------------------------------------------------- strings
 
 
-def size(a: Value) -> Value:
-    if isinstance(a, (str, bytes, list, tuple, Mapping)):
-        return len(a)
-    return no_overload("size", a)
-
-
-def _string_method(name: str, method: Callable[[str, str], bool]) -> Callable[..., Value]:
-    def function(target: Value, argument: Value) -> Value:
-        if type(target) is str and type(argument) is str:
-            return method(target, argument)
-        return no_overload(name, target, argument)
-
-    function.__name__ = name
-    return function
-
-
-#: The string predicates ``s.f(x)``: one declaration for the table below and both twins' fast
-#: paths (a str receiver and a constant str argument answer by the method here, anything else
-#: by the table, with its errors).
-STRING_PREDICATES: dict[str, Callable[[str, str], bool]] = {
-    "contains": str.__contains__,
-    "startsWith": str.startswith,
-    "endsWith": str.endswith,
-}
 
 
 @lru_cache(maxsize=256)
@@ -1277,18 +1254,15 @@ def _local_time(value: Timestamp, zone: str | None) -> datetime | CelError:
 
 
 def _timestamp_getter(
-    name: str, part: Callable[[datetime, Timestamp], int]
+    part: Callable[[datetime, Timestamp], int]
 ) -> tuple[Callable[..., Value], Callable[..., Value]]:
-    def getter(target: Value) -> Value:
-        if type(target) is not Timestamp:
-            return no_overload(name, target)
+    """The overloads ``(timestamp)`` and ``(timestamp, string)`` of a getter."""
+    def getter(target: Timestamp) -> Value:
         local = _local_time(target, None)
         assert isinstance(local, datetime)
         return part(local, target)
 
-    def zoned_getter(target: Value, zone: Value) -> Value:
-        if type(target) is not Timestamp or type(zone) is not str:
-            return no_overload(name, target, zone)
+    def zoned_getter(target: Timestamp, zone: str) -> Value:
         local = _local_time(target, zone)
         if type(local) is CelError:
             return local
@@ -1298,18 +1272,14 @@ def _timestamp_getter(
     return getter, zoned_getter
 
 
-def _duration_getter(name: str, unit: int) -> Callable[..., Value]:
-    def getter(target: Value) -> Value:
-        if type(target) is not Duration:
-            return no_overload(name, target)
+def _duration_getter(unit: int) -> Callable[..., Value]:
+    def getter(target: Duration) -> Value:
         return _truncated_quotient(target.nanos, unit)
 
     return getter
 
 
-def _duration_milliseconds(target: Value) -> Value:
-    if type(target) is not Duration:
-        return no_overload("getMilliseconds", target)
+def _duration_milliseconds(target: Duration) -> Value:
     millis = _truncated_quotient(target.nanos, 1_000_000)
     return millis - 1000 * _truncated_quotient(millis, 1000)
 
@@ -1334,23 +1304,83 @@ _DURATION_UNITS = {
 }
 
 
-def _either(*overloads: Callable[..., Value]) -> Callable[..., Value]:
-    """One callable trying overloads in turn, for names shared by timestamps and durations."""
-
-    def function(*args: Value) -> Value:
-        result: Value = None
-        for overload in overloads:
-            result = overload(*args)
-            if type(result) is not CelError or not result.message.startswith("no matching"):
-                return result
-        return result
-
-    return function
-
-
 # ----------------------------------------------------------------------------- the table
 
 Function = Callable[..., Value]
+#: A function's overloads: argument types (a method's receiver first) -> the implementation
+#: for exactly those types.  A kind that is an abstract class (``Mapping``) matches by
+#: ``isinstance`` once the exact types have missed (``bool`` and ``UInt`` are never taken for
+#: ``int``).
+Overloads = dict[tuple[type, ...], Function]
+
+
+#: ``size`` of a string, bytes, list or map (any Mapping, the abstract kind, after dict).
+_SIZES: Overloads = {
+    (str,): len, (bytes,): len, (list,): len, (tuple,): len, (dict,): len, (Mapping,): len,
+}
+
+
+def _dispatch(name: str, overloads: Overloads) -> Function:
+    """The table's callable for declared ``overloads``: the implementation the argument types
+    pick, or no matching overload for ``name``."""
+    abstract = [(kinds, fn) for kinds, fn in overloads.items()
+                if any(isinstance(kind, ABCMeta) for kind in kinds)]
+    arity = {len(kinds) for kinds in overloads}
+    if arity == {1}:
+        single = {kinds[0]: fn for kinds, fn in overloads.items()}
+
+        def one(a: Value) -> Value:
+            fn = single.get(type(a))
+            if fn is not None:
+                return fn(a)
+            for kinds, fn in abstract:
+                if isinstance(a, kinds[0]):
+                    return fn(a)
+            return no_overload(name, a)
+
+        return one
+
+    def many(*args: Value) -> Value:
+        fn = overloads.get(tuple(map(type, args)))
+        if fn is not None:
+            return fn(*args)
+        for kinds, fn in abstract:
+            if len(kinds) == len(args) and all(map(isinstance, args, kinds)):
+                return fn(*args)
+        return no_overload(name, *args)
+
+    return many
+
+
+#: The functions declared by their overloads, ``(name, arity, receiver)`` as in
+#: :data:`FUNCTIONS`: the table's callable is made from the declaration (so are its "no
+#: matching overload" errors), and both twins' fast paths read the same entries (the compiled
+#: twin maps an implementation it knows, ``len`` or ``str.startswith``, to native code).
+#: Adding a function of this kind is one entry and its implementation.
+OVERLOADS: dict[tuple[str, int, bool], Overloads] = {
+    ("size", 1, False): _SIZES,
+    ("size", 0, True): _SIZES,
+    ("contains", 1, True): {(str, str): str.__contains__},
+    ("startsWith", 1, True): {(str, str): str.startswith},
+    ("endsWith", 1, True): {(str, str): str.endswith},
+}
+
+for _name, _part in _TIMESTAMP_PARTS.items():
+    _plain, _zoned = _timestamp_getter(_part)
+    _getter: Overloads = {(Timestamp,): _plain}
+    if _name in _DURATION_UNITS:
+        _getter[(Duration,)] = _duration_getter(_DURATION_UNITS[_name])
+    elif _name == "getMilliseconds":
+        _getter[(Duration,)] = _duration_milliseconds
+    OVERLOADS[(_name, 0, True)] = _getter
+    OVERLOADS[(_name, 1, True)] = {(Timestamp, str): _zoned}
+
+#: The string predicates ``s.f(x)`` (one overload, two strings): a str receiver and a constant
+#: str argument answer by the method in both twins' fast paths, anything else by the table.
+STRING_PREDICATES: dict[str, Callable[[str, str], bool]] = {
+    key[0]: overloads[(str, str)] for key, overloads in OVERLOADS.items()
+    if key[1:] == (1, True) and list(overloads) == [(str, str)]
+}
 
 FUNCTIONS: dict[tuple[str, int, bool], Function] = {
     ("_==_", 2, False): equals,
@@ -1368,10 +1398,6 @@ FUNCTIONS: dict[tuple[str, int, bool], Function] = {
     ("!_", 1, False): logical_not,
     ("_[_]", 2, False): index,
     ("@in", 2, False): contains,
-    ("size", 1, False): size,
-    ("size", 0, True): size,
-    **{(name, 1, True): _string_method(name, method)
-       for name, method in STRING_PREDICATES.items()},
     ("matches", 1, True): matches,
     ("matches", 2, False): matches,
     ("int", 1, False): to_int,
@@ -1384,17 +1410,8 @@ FUNCTIONS: dict[tuple[str, int, bool], Function] = {
     ("type", 1, False): type_of,
     ("timestamp", 1, False): to_timestamp,
     ("duration", 1, False): to_duration,
+    **{key: _dispatch(key[0], overloads) for key, overloads in OVERLOADS.items()},
 }
-
-for _name, _part in _TIMESTAMP_PARTS.items():
-    _plain, _zoned = _timestamp_getter(_name, _part)
-    if _name in _DURATION_UNITS:
-        FUNCTIONS[(_name, 0, True)] = _either(_plain, _duration_getter(_name, _DURATION_UNITS[_name]))
-    elif _name == "getMilliseconds":
-        FUNCTIONS[(_name, 0, True)] = _either(_plain, _duration_milliseconds)
-    else:
-        FUNCTIONS[(_name, 0, True)] = _plain
-    FUNCTIONS[(_name, 1, True)] = _zoned
 
 
 def call(name: str, args: tuple[Value, ...], receiver: bool = False) -> Value:

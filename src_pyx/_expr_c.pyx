@@ -16,7 +16,7 @@ from inngest_core._expr_parse_c import parse
 
 __all__ = ["parse", "Program", "compile_program"]
 
-from cpython.object cimport PyObject
+from cpython.object cimport PyObject, PyTypeObject
 from cpython.dict cimport PyDict_GetItemWithError, PyDict_Next
 from cpython.unicode cimport PyUnicode_FindChar, PyUnicode_Tailmatch, PyUnicode_Contains
 from cpython.long cimport PyLong_AsLongLongAndOverflow
@@ -79,7 +79,7 @@ cdef object RECURSION_ROOM = None
 cdef int bind() except -1:
     global BOUND, ERROR, UINT, TO_CEL, TO_PYTHON, LIB_ERROR, NO_OVERLOAD, LIB_CALL, LIB_SELECT
     global LIB_HAS, LIB_INDEX, LIB_CONTAINS, LIB_ITERATE, LIB_MAKE_MAP, FUNCTIONS, TYPES
-    global RECURSION_ROOM, CHECK_KEYS, PLAIN_MAPPING, STR_OPS
+    global RECURSION_ROOM, CHECK_KEYS, PLAIN_MAPPING, NATIVE_FUNCTIONS
     if BOUND:
         return 0
     from inngest_core import _expr_lib as lib
@@ -99,8 +99,7 @@ cdef int bind() except -1:
     CHECK_KEYS = lib.check_keys
     PLAIN_MAPPING = lib.plain_mapping
     FUNCTIONS = lib.FUNCTIONS
-    native = {str.startswith: STARTS, str.endswith: ENDS, str.__contains__: CONTAINS}
-    STR_OPS = {name: native[method] for name, method in lib.STRING_PREDICATES.items()}
+    NATIVE_FUNCTIONS = native_functions(lib.OVERLOADS)
     TYPES = lib.TYPES
     RECURSION_ROOM = lib.recursion_room
     BOUND = True
@@ -308,37 +307,55 @@ cdef class DottedChain(Node):
         return value
 
 
-# ------------------------------------------------------------------ logic
+# ------------------------------------------------------------------ operators
+# An operator's node is a Unary or a Binary: its operands, ``fn`` (the runtime's function for
+# what the native code does not answer: the twins' errors come from there) and ``op`` (which
+# native variant of its class runs it).  Which class runs which operator is a table
+# (``CEL_OPERATORS``), and so is which function has a native path (``native_functions``).
 
 
-cdef class And(Node):
+cdef class Unary(Node):
+    cdef Node operand
+    cdef object fn
+    cdef int op
+
+
+cdef class Binary(Node):
     cdef Node left, right
+    cdef object fn
+    cdef int op
 
+
+cdef class WithLiteral(Node):
+    """``x op literal``: the variant of a binary operator taking a literal right operand."""
+    cdef Node left
+    cdef object fn
+    cdef int op
+    cdef type kind      # the literal's exact type, the one the native path answers
+
+    cdef bint take(self, tuple literal) except -1:
+        """Keep ``literal`` (an AST node) when this variant answers it."""
+        raise NotImplementedError
+
+
+cdef enum:
+    AND, OR
+
+
+cdef class Logical(Binary):
+    """``&&`` (op AND: false absorbs) and ``||`` (op OR: true absorbs): the absorbing value
+    on either side decides, whatever the other side is, errors included."""
     cdef object eval(self, dict act, Scope sc):
+        cdef object absorbing = self.op == OR
         cdef object l = self.left.eval(act, sc)
-        if l is False:
-            return False
+        if l is absorbing:
+            return absorbing
         cdef object r = self.right.eval(act, sc)
-        if r is False:
-            return False
-        if l is True and r is True:
-            return True
-        return undecided("_&&_", l, r)
-
-
-cdef class Or(Node):
-    cdef Node left, right
-
-    cdef object eval(self, dict act, Scope sc):
-        cdef object l = self.left.eval(act, sc)
-        if l is True:
-            return True
-        cdef object r = self.right.eval(act, sc)
-        if r is True:
-            return True
-        if l is False and r is False:
-            return False
-        return undecided("_||_", l, r)
+        if r is absorbing:
+            return absorbing
+        if (l is True or l is False) and (r is True or r is False):
+            return not absorbing
+        return undecided("_||_" if self.op == OR else "_&&_", l, r)
 
 
 cdef object undecided(str name, object l, object r):
@@ -350,10 +367,7 @@ cdef object undecided(str name, object l, object r):
     return NO_OVERLOAD(name, l, r)
 
 
-cdef class Not(Node):
-    cdef Node operand
-    cdef object fn
-
+cdef class Not(Unary):
     cdef object eval(self, dict act, Scope sc):
         cdef object v = self.operand.eval(act, sc)
         if v is True:
@@ -363,13 +377,14 @@ cdef class Not(Node):
         return apply1(self.fn, v)
 
 
-cdef class Ternary(Node):
-    cdef Node cond, then, other
+cdef class Ternary(Binary):
+    """``left ? right : other``."""
+    cdef Node other
 
     cdef object eval(self, dict act, Scope sc):
-        cdef object c = self.cond.eval(act, sc)
+        cdef object c = self.left.eval(act, sc)
         if c is True:
-            return self.then.eval(act, sc)
+            return self.right.eval(act, sc)
         if c is False:
             return self.other.eval(act, sc)
         if is_error(c):
@@ -380,37 +395,40 @@ cdef class Ternary(Node):
 # ------------------------------------------------------------------ comparisons
 
 
-cdef class Eq(Node):
-    cdef Node left, right
-    cdef bint negate
-    cdef object fn
+cdef enum:
+    EQ, NE
 
+
+cdef class Eq(Binary):
     cdef object eval(self, dict act, Scope sc):
         cdef object l = self.left.eval(act, sc)
         cdef object r = self.right.eval(act, sc)
         cdef type t = type(l)
         if t is type(r):
             if t is str:
-                return (<str>l != <str>r) if self.negate else (<str>l == <str>r)
+                return (<str>l != <str>r) if self.op == NE else (<str>l == <str>r)
             if t is int or t is bool or t is float:
-                return (l != r) if self.negate else (l == r)
+                return (l != r) if self.op == NE else (l == r)
         return apply2(self.fn, l, r)
 
 
-cdef class EqConst(Node):
+cdef class EqConst(WithLiteral):
     """``x == literal`` / ``x != literal`` with a str or int literal."""
-    cdef Node left
     cdef object value
-    cdef type kind
-    cdef bint negate
-    cdef object fn
+
+    cdef bint take(self, tuple literal) except -1:
+        if literal[0] != "const" or literal[1] not in FAST_KINDS:
+            return False
+        self.value = literal[2]
+        self.kind = FAST_KINDS[literal[1]]
+        return True
 
     cdef object eval(self, dict act, Scope sc):
         cdef object l = self.left.eval(act, sc)
         if type(l) is self.kind:
             if self.kind is str:
-                return (<str>l != <str>self.value) if self.negate else (<str>l == <str>self.value)
-            return (l != self.value) if self.negate else (l == self.value)
+                return (<str>l != <str>self.value) if self.op == NE else (<str>l == <str>self.value)
+            return (l != self.value) if self.op == NE else (l == self.value)
         return apply2(self.fn, l, self.value)
 
 
@@ -418,10 +436,7 @@ cdef enum:
     LT, LE, GT, GE
 
 
-cdef class Compare(Node):
-    cdef Node left, right
-    cdef int op
-    cdef object fn
+cdef class Compare(Binary):
 
     cdef object eval(self, dict act, Scope sc):
         cdef object l = self.left.eval(act, sc)
@@ -454,13 +469,25 @@ cdef class Compare(Node):
         return apply2(self.fn, l, r)
 
 
-cdef class InSet(Node):
+cdef class InSet(WithLiteral):
     """``x in [literals]`` where every literal is a str, or every one an int: a frozenset
     answers values of that type; any other value goes to the runtime with the list."""
-    cdef Node left
     cdef frozenset members
-    cdef type kind
     cdef list listed
+
+    cdef bint take(self, tuple literal) except -1:
+        if literal[0] != "list" or not literal[1]:
+            return False
+        kinds = {element[1] if element[0] == "const" else None for element in literal[1]}
+        if len(kinds) != 1:
+            return False
+        kind = kinds.pop()
+        if kind not in FAST_KINDS:
+            return False
+        self.listed = [element[2] for element in literal[1]]
+        self.members = frozenset(self.listed)
+        self.kind = FAST_KINDS[kind]
+        return True
 
     cdef object eval(self, dict act, Scope sc):
         cdef object l = self.left.eval(act, sc)
@@ -469,9 +496,7 @@ cdef class InSet(Node):
         return LIB_CONTAINS(l, self.listed)
 
 
-cdef class In(Node):
-    cdef Node left, right
-
+cdef class In(Binary):
     cdef object eval(self, dict act, Scope sc):
         cdef object l = self.left.eval(act, sc)
         cdef object r = self.right.eval(act, sc)
@@ -487,11 +512,7 @@ cdef enum:
     ADD, SUB, MUL
 
 
-cdef class Arith(Node):
-    cdef Node left, right
-    cdef int op
-    cdef object fn
-
+cdef class Arith(Binary):
     cdef object eval(self, dict act, Scope sc):
         cdef object l = self.left.eval(act, sc)
         cdef object r = self.right.eval(act, sc)
@@ -521,10 +542,7 @@ cdef class Arith(Node):
         return apply2(self.fn, l, r)
 
 
-cdef class Negate(Node):
-    cdef Node operand
-    cdef object fn
-
+cdef class Negate(Unary):
     cdef object eval(self, dict act, Scope sc):
         cdef object v = self.operand.eval(act, sc)
         cdef long long a
@@ -540,12 +558,10 @@ cdef class Negate(Node):
 # ------------------------------------------------------------------ functions
 
 
-cdef class Index(Node):
-    cdef Node operand, key
-
+cdef class Index(Binary):
     cdef object eval(self, dict act, Scope sc):
-        cdef object o = self.operand.eval(act, sc)
-        cdef object k = self.key.eval(act, sc)
+        cdef object o = self.left.eval(act, sc)
+        cdef object k = self.right.eval(act, sc)
         cdef PyObject* p
         cdef type t = type(o)
         cdef long long i
@@ -567,15 +583,17 @@ cdef class Index(Node):
         return LIB_INDEX(o, k)
 
 
-cdef class Size(Node):
-    cdef Node operand
-    cdef object fn
+cdef class Size(Unary):
+    """``len`` for the exact types its declaration (``_expr_lib.OVERLOADS``) names."""
+    cdef tuple kinds
 
     cdef object eval(self, dict act, Scope sc):
         cdef object v = self.operand.eval(act, sc)
         cdef type t = type(v)
-        if t is str or t is dict or t is list or t is tuple or t is bytes:
-            return len(v)
+        cdef Py_ssize_t i
+        for i in range(PyTuple_GET_SIZE(self.kinds)):
+            if <object>PyTuple_GET_ITEM(self.kinds, i) is t:
+                return len(v)
         return apply1(self.fn, v)
 
 
@@ -583,14 +601,11 @@ cdef enum:
     STARTS, ENDS, CONTAINS
 
 
-cdef class StrMethod(Node):
-    cdef Node target, arg
-    cdef int op
-    cdef object fn
-
+cdef class StrMethod(Binary):
+    """A string predicate declared for ``(string, string)``, answered natively."""
     cdef object eval(self, dict act, Scope sc):
-        cdef object s = self.target.eval(act, sc)
-        cdef object a = self.arg.eval(act, sc)
+        cdef object s = self.left.eval(act, sc)
+        cdef object a = self.right.eval(act, sc)
         if type(s) is str and type(a) is str:
             if self.op == ENDS:
                 return PyUnicode_Tailmatch(s, a, 0, PY_SSIZE_T_MAX, 1) == 1
@@ -600,22 +615,16 @@ cdef class StrMethod(Node):
         return apply2(self.fn, s, a)
 
 
-cdef class Call1(Node):
+cdef class Call1(Unary):
     """A function of one value (a method's target, or a global's argument) in the table."""
-    cdef Node arg
-    cdef object fn
-
     cdef object eval(self, dict act, Scope sc):
-        return apply1(self.fn, self.arg.eval(act, sc))
+        return apply1(self.fn, self.operand.eval(act, sc))
 
 
-cdef class Call2(Node):
-    cdef Node first, second
-    cdef object fn
-
+cdef class Call2(Binary):
     cdef object eval(self, dict act, Scope sc):
-        cdef object a = self.first.eval(act, sc)
-        return apply2(self.fn, a, self.second.eval(act, sc))
+        cdef object a = self.left.eval(act, sc)
+        return apply2(self.fn, a, self.right.eval(act, sc))
 
 
 cdef class Call(Node):
@@ -754,16 +763,68 @@ cdef inline int step(Scope sc) except -1:
 # ------------------------------------------------------------------ compiling
 
 
-cdef dict CMP_OPS = {"_<_": LT, "_<=_": LE, "_>_": GT, "_>=_": GE}
-cdef dict ARITH_OPS = {"_+_": ADD, "_-_": SUB, "_*_": MUL}
-# The string predicates with a native path: the names come from the runtime's declaration
-# (``STRING_PREDICATES``), each mapped by its Python method to the native code answering it.
-cdef dict STR_OPS = None
+cdef class Operator:
+    """How a dialect runs one operator: the node class (a Unary, a Binary or the Ternary),
+    its native variant ``op``, and the class taking a literal right operand, if any."""
+    cdef type node
+    cdef int op
+    cdef Py_ssize_t arity
+    cdef type with_literal
+
+
+cdef Operator entry(type node, int op=0, type with_literal=None):
+    cdef Operator made = Operator.__new__(Operator)
+    made.node = node
+    made.op = op
+    made.arity = 3 if node is Ternary else (1 if issubclass(node, Unary) else 2)
+    made.with_literal = with_literal
+    return made
+
+
+#: CEL's operators, by the parser's names: one entry an operator.  A dialect with other
+#: semantics for some of them compiles with its own table (``Builder.operators``).
+cdef dict CEL_OPERATORS = {
+    "_&&_": entry(Logical, AND), "_||_": entry(Logical, OR), "_?_:_": entry(Ternary),
+    "!_": entry(Not), "-_": entry(Negate),
+    "_==_": entry(Eq, EQ, EqConst), "_!=_": entry(Eq, NE, EqConst),
+    "_<_": entry(Compare, LT), "_<=_": entry(Compare, LE),
+    "_>_": entry(Compare, GT), "_>=_": entry(Compare, GE),
+    "_+_": entry(Arith, ADD), "_-_": entry(Arith, SUB), "_*_": entry(Arith, MUL),
+    "@in": entry(In, 0, InSet), "_[_]": entry(Index),
+}
+
+#: The implementations with native code: a function of the runtime's table whose declared
+#: overloads (``_expr_lib.OVERLOADS``) all have one of these runs natively.
+cdef dict NATIVE = {
+    len: entry(Size),
+    str.startswith: entry(StrMethod, STARTS),
+    str.endswith: entry(StrMethod, ENDS),
+    str.__contains__: entry(StrMethod, CONTAINS),
+}
+#: (name, arity, receiver) -> (Operator, the declared exact argument types), made on bind.
+cdef dict NATIVE_FUNCTIONS = None
+
+
+cdef dict native_functions(dict overloads):
+    cdef dict found = {}
+    for key, declared in overloads.items():
+        natives = {NATIVE.get(fn) for fn in declared.values()}
+        if len(natives) == 1 and None not in natives:
+            found[key] = (natives.pop(), tuple([kinds[0] for kinds in declared
+                                                if type(kinds[0]) is type]))
+    return found
+
+
 cdef dict MACRO_KINDS = {
     "all": M_ALL, "exists": M_EXISTS, "exists_one": M_EXISTS_ONE, "map": M_MAP, "filter": M_FILTER,
 }
 #: Literal kinds a native ``==`` or ``in`` fast path compares by exact type.
 cdef dict FAST_KINDS = {"int": int, "string": str}
+cdef tuple NO_ARGS = ()
+
+
+cdef inline Node new_node(type kind):
+    return <Node>(<PyTypeObject*>kind).tp_new(kind, <PyObject*>NO_ARGS, NULL)
 
 
 cdef bint all_constant(tuple nodes):
@@ -792,6 +853,7 @@ cdef class Builder:
     cdef Py_ssize_t depth
     cdef bint loops
     cdef bint dotted
+    cdef dict operators     # the dialect's operator table (``CEL_OPERATORS``)
 
     cdef Node build(self, tuple node, dict scope):
         cdef str tag = node[0]
@@ -912,147 +974,71 @@ cdef class Builder:
         return built
 
     cdef Node call(self, str name, tuple args, dict scope):
-        cdef Py_ssize_t n = len(args)
-        cdef Node built
-        cdef tuple right
-        if n == 2 and name == "_&&_":
-            built = And.__new__(And)
-            (<And>built).left = self.build(args[0], scope)
-            (<And>built).right = self.build(args[1], scope)
-            return built
-        if n == 2 and name == "_||_":
-            built = Or.__new__(Or)
-            (<Or>built).left = self.build(args[0], scope)
-            (<Or>built).right = self.build(args[1], scope)
-            return built
-        if n == 3 and name == "_?_:_":
-            built = Ternary.__new__(Ternary)
-            (<Ternary>built).cond = self.build(args[0], scope)
-            (<Ternary>built).then = self.build(args[1], scope)
-            (<Ternary>built).other = self.build(args[2], scope)
-            return built
-        if n == 1 and name == "!_":
-            built = Not.__new__(Not)
-            (<Not>built).operand = self.build(args[0], scope)
-            (<Not>built).fn = function(name, 1, False)
-            return built
-        if n == 1 and name == "-_":
-            built = Negate.__new__(Negate)
-            (<Negate>built).operand = self.build(args[0], scope)
-            (<Negate>built).fn = function(name, 1, False)
-            return built
-        if n == 2 and (name == "_==_" or name == "_!=_"):
-            right = args[1]
-            if right[0] == "const" and right[1] in FAST_KINDS:
-                built = EqConst.__new__(EqConst)
-                (<EqConst>built).left = self.build(args[0], scope)
-                (<EqConst>built).value = right[2]
-                (<EqConst>built).kind = FAST_KINDS[right[1]]
-                (<EqConst>built).negate = name == "_!=_"
-                (<EqConst>built).fn = function(name, 2, False)
-                return built
-            built = Eq.__new__(Eq)
-            (<Eq>built).left = self.build(args[0], scope)
-            (<Eq>built).right = self.build(args[1], scope)
-            (<Eq>built).negate = name == "_!=_"
-            (<Eq>built).fn = function(name, 2, False)
-            return built
-        if n == 2 and name in CMP_OPS:
-            built = Compare.__new__(Compare)
-            (<Compare>built).left = self.build(args[0], scope)
-            (<Compare>built).right = self.build(args[1], scope)
-            (<Compare>built).op = CMP_OPS[name]
-            (<Compare>built).fn = function(name, 2, False)
-            return built
-        if n == 2 and name in ARITH_OPS:
-            built = Arith.__new__(Arith)
-            (<Arith>built).left = self.build(args[0], scope)
-            (<Arith>built).right = self.build(args[1], scope)
-            (<Arith>built).op = ARITH_OPS[name]
-            (<Arith>built).fn = function(name, 2, False)
-            return built
-        if n == 2 and name == "@in":
-            built = self.in_set(args, scope)
-            if built is None:
-                built = In.__new__(In)
-                (<In>built).left = self.build(args[0], scope)
-                (<In>built).right = self.build(args[1], scope)
-            return built
-        if n == 2 and name == "_[_]":
-            built = Index.__new__(Index)
-            (<Index>built).operand = self.build(args[0], scope)
-            (<Index>built).key = self.build(args[1], scope)
-            return built
-        if n == 1 and name == "size":
-            built = Size.__new__(Size)
-            (<Size>built).operand = self.build(args[0], scope)
-            (<Size>built).fn = function(name, 1, False)
-            return built
-        return self.generic(name, False, args, scope)
+        cdef Operator found = self.operators.get(name)
+        if found is not None and found.arity == len(args):
+            return self.operator(found, function(name, found.arity, False), args, scope)
+        return self.function(name, False, args, scope)
 
-    cdef Node generic(self, str name, bint receiver, tuple args, dict scope):
-        """A call to the runtime's table: direct when the overload is known here."""
-        cdef Py_ssize_t n = len(args)
-        cdef object fn = function(name, n - 1 if receiver else n, receiver)
+    cdef Node operator(self, Operator found, object fn, tuple args, dict scope):
+        """The node ``found`` names for ``args`` (AST nodes), ``fn`` its runtime function."""
         cdef Node built
-        cdef tuple nodes
-        if fn is not None:
-            nodes = tuple([self.build(a, scope) for a in args])
-            if all_constant(nodes):
-                # Every function of the table is pure: timestamp("...") is parsed once.
-                return constant(LIB_CALL(name, tuple([(<Const>a).value for a in nodes]),
-                                         receiver))
+        if found.with_literal is not None:
+            built = new_node(found.with_literal)
+            if (<WithLiteral>built).take(args[1]):
+                (<WithLiteral>built).left = self.build(args[0], scope)
+                (<WithLiteral>built).fn = fn
+                (<WithLiteral>built).op = found.op
+                return built
+        built = new_node(found.node)
+        if found.arity == 1:
+            (<Unary>built).operand = self.build(args[0], scope)
+            (<Unary>built).fn = fn
+            (<Unary>built).op = found.op
+            return built
+        (<Binary>built).left = self.build(args[0], scope)
+        (<Binary>built).right = self.build(args[1], scope)
+        (<Binary>built).fn = fn
+        (<Binary>built).op = found.op
+        if found.arity == 3:
+            (<Ternary>built).other = self.build(args[2], scope)
+        return built
+
+    cdef Node method(self, str name, tuple target, tuple args, dict scope):
+        return self.function(name, True, (target,) + args, scope)
+
+    cdef Node function(self, str name, bint receiver, tuple args, dict scope):
+        """A call to the runtime's table (``args``: a method's target first): native when
+        the function's declared overloads are, direct when it is known here."""
+        cdef Py_ssize_t n = len(args)
+        cdef tuple key = (name, n - 1 if receiver else n, receiver)
+        cdef tuple native = NATIVE_FUNCTIONS.get(key)
+        cdef Node built
+        if native is not None and (<Operator>native[0]).arity == n:
+            built = self.operator(native[0], FUNCTIONS[key], args, scope)
+            if type(built) is Size:
+                (<Size>built).kinds = native[1]
+            return built
+        cdef object fn = FUNCTIONS.get(key)
+        cdef tuple nodes = tuple([self.build(a, scope) for a in args])
+        if fn is not None and all_constant(nodes):
+            # Every function of the table is pure: timestamp("...") is parsed once.
+            return constant(LIB_CALL(name, tuple([(<Const>a).value for a in nodes]), receiver))
         if fn is not None and n == 1:
             built = Call1.__new__(Call1)
-            (<Call1>built).arg = nodes[0]
-            (<Call1>built).fn = fn
+            (<Unary>built).operand = nodes[0]
+            (<Unary>built).fn = fn
             return built
         if fn is not None and n == 2:
             built = Call2.__new__(Call2)
-            (<Call2>built).first = nodes[0]
-            (<Call2>built).second = nodes[1]
-            (<Call2>built).fn = fn
+            (<Binary>built).left = nodes[0]
+            (<Binary>built).right = nodes[1]
+            (<Binary>built).fn = fn
             return built
         built = Call.__new__(Call)
         (<Call>built).name = name
         (<Call>built).receiver = receiver
-        (<Call>built).args = nodes if fn is not None else tuple([self.build(a, scope) for a in args])
+        (<Call>built).args = nodes
         return built
-
-    cdef Node in_set(self, tuple args, dict scope):
-        cdef tuple listed = args[1]
-        if listed[0] != "list" or not listed[1]:
-            return None
-        kinds = {element[1] if element[0] == "const" else None for element in listed[1]}
-        if len(kinds) != 1:
-            return None
-        kind = kinds.pop()
-        if kind not in FAST_KINDS:
-            return None
-        cdef InSet built = InSet.__new__(InSet)
-        built.left = self.build(args[0], scope)
-        values = [element[2] for element in listed[1]]
-        built.members = frozenset(values)
-        built.kind = FAST_KINDS[kind]
-        built.listed = values
-        return built
-
-    cdef Node method(self, str name, tuple target, tuple args, dict scope):
-        cdef Py_ssize_t n = len(args)
-        cdef Node built
-        if n == 0 and name == "size":
-            built = Size.__new__(Size)
-            (<Size>built).operand = self.build(target, scope)
-            (<Size>built).fn = function(name, 0, True)
-            return built
-        if n == 1 and name in STR_OPS:
-            built = StrMethod.__new__(StrMethod)
-            (<StrMethod>built).target = self.build(target, scope)
-            (<StrMethod>built).arg = self.build(args[0], scope)
-            (<StrMethod>built).op = STR_OPS[name]
-            (<StrMethod>built).fn = function(name, 1, True)
-            return built
-        return self.generic(name, True, (target,) + args, scope)
 
     cdef Node comprehension(self, tuple node, dict scope):
         cdef Comprehension built = Comprehension.__new__(Comprehension)
@@ -1190,6 +1176,7 @@ cdef class Program:
         cdef Builder builder
         if self.dotted_root is None:
             builder = Builder.__new__(Builder)
+            builder.operators = CEL_OPERATORS
             builder.dotted = True
             self.dotted_root = builder.build(self.ast, {})
         return self.dotted_root
@@ -1279,6 +1266,7 @@ cdef int setup(Program program, str source, tuple tree, Py_ssize_t max_steps,
     if height > MAX_NESTING:  # a raised max_depth, or deeply nested substituted data
         raise depth_limit_error(MAX_NESTING)
     cdef Builder builder = Builder.__new__(Builder)
+    builder.operators = CEL_OPERATORS
     program.root = builder.build(tree, {})
     program.deep = height if height > 250 else 0
     program.source = source

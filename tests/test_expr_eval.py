@@ -513,3 +513,43 @@ def test_string_order_is_code_point_order(a: str, b: str) -> None:
         assert twin.expr.compile_program("[a < b, a == b, a + b]").evaluate({"a": a, "b": b}) == [
             a < b, a == b, a + b
         ]
+
+
+def _declared_calls() -> list[tuple[str, tuple[str, int, bool]]]:
+    """One call source per declared function, its arguments named ``a0``, ``a1``, ..."""
+    from inngest_core._expr_lib import OVERLOADS
+
+    calls = []
+    for key in OVERLOADS:
+        name, arity, receiver = key
+        names = [f"a{i}" for i in range(arity + (1 if receiver else 0))]
+        if receiver:
+            source = f"{names[0]}.{name}({', '.join(names[1:])})"
+        else:
+            source = f"{name}({', '.join(names)})"
+        calls.append((source, key))
+    return calls
+
+
+@pytest.mark.parametrize(("source", "key"), _declared_calls())
+def test_declared_overloads_answer_and_refuse_alike(
+    twin: ModuleType, source: str, key: tuple[str, int, bool]
+) -> None:
+    """Each declared overload answers its own argument types (native paths included), and
+    any other types are "no matching overload" naming the function, in both twins."""
+    from inngest_core._expr_lib import OVERLOADS, Duration, Timestamp, call
+
+    samples = {str: "UTC", bytes: b"ab", list: [1, 2], tuple: (1,), dict: {"k": 1},
+               Timestamp: datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc),
+               Duration: timedelta(hours=2, milliseconds=5)}
+    cel = {Timestamp: Timestamp(1714979289 * 10**9), Duration: Duration(7200_005_000_000)}
+    program = twin.compile_program(source)
+    for kinds in OVERLOADS[key]:
+        if not all(kind in samples for kind in kinds):
+            continue
+        activation = {f"a{i}": samples[kind] for i, kind in enumerate(kinds)}
+        args = tuple(cel.get(kind, samples[kind]) for kind in kinds)
+        assert program.evaluate(activation) == call(key[0], args, key[2])
+    wrong = {f"a{i}": 1 for i in range(len(next(iter(OVERLOADS[key]))))}
+    with pytest.raises(EvaluationError, match=f"no matching overload for '{key[0]}'"):
+        program.evaluate(wrong)
