@@ -68,6 +68,8 @@ _GROUP_RUN = re.compile("[^A-Za-z\u00b5\u03bc]*[A-Za-z\u00b5\u03bc]+")
 _NO_UNIT_RUN = re.compile("[^A-Za-z\u00b5\u03bc]*")
 #: Inputs longer than this take the bulk path (see _parse_go_bulk); shorter ones the loop.
 _BULK_THRESHOLD = 512
+#: Characters of groups the bulk path cuts at a time (so a sum past the range stops early).
+_BULK_CHUNK = 1 << 18
 #: Larger than any int64 total: a group that is malformed or out of range on its own.
 _BAD_GROUP = 1 << 80
 _UNIT = re.compile("[A-Za-z\u00b5\u03bc]*")
@@ -231,9 +233,10 @@ def _group_value(group: str) -> int:
 
 def _parse_go_bulk(text: str, i: int, negative: bool, limit: int) -> int:
     """The Go grammar for long inputs, with the per-group work done once per *distinct*
-    group: cut the text into groups (one C-level pass), value each distinct group, sum
-    counts times values.  Only when that finds a problem is the first one located (C-level
-    prefix sums) and the plain loop resumed at it, so errors are exactly the loop's."""
+    group: cut a chunk of the text into groups (one C-level pass), value each distinct group,
+    sum counts times values, chunk after chunk.  Only when a chunk holds a problem is the
+    first one located (C-level prefix sums) and the plain loop resumed at it, so errors are
+    exactly the loop's; a sum past the range stops the reading there."""
     n = len(text)
     tail = _NO_UNIT_RUN.match(text[::-1])  # read backwards: the run after the last unit letter
     assert tail is not None  # the pattern matches the empty string
@@ -241,22 +244,35 @@ def _parse_go_bulk(text: str, i: int, negative: bool, limit: int) -> int:
     first = _GROUP_RUN.match(text, i, end)
     if first is None or _group_value(first.group()) == _BAD_GROUP:
         return _parse_go(text, i, negative, limit, 0)  # junk from the start: no need to cut it
-    groups = _GROUP_RUN.findall(text, i, end)
-    if end < n:
-        groups.append(text[end:])  # no unit: a bad group
-    counts = Counter(groups)
-    values = {group: _group_value(group) for group in counts}
-    if _BAD_GROUP not in values.values():
-        total = sum(values[group] * count for group, count in counts.items())
-        if total <= limit:
-            return -total if negative else total
-    # Running totals never decrease, so the first group to push past the limit (a bad
-    # group, such as a tail with no unit, counts as beyond it) is found by bisection.
-    running = list(accumulate(map(values.__getitem__, groups)))
-    k = bisect_right(running, limit)
-    total = running[k - 1] if k else 0
-    offset = i + sum(map(len, groups[:k]))
-    return _parse_go(text, offset, negative, limit, total)
+    values: dict[str, int] = {}
+    total = 0
+    start = i
+    while start < end:
+        stop = end
+        if end - start > _BULK_CHUNK:
+            # A group ends after a whole run of letters: reading on from mid-chunk to the end
+            # of the next run lands where findall from ``start`` would cut.
+            boundary = _GROUP_RUN.match(text, start + _BULK_CHUNK, end)
+            assert boundary is not None  # a letter stands before ``end``
+            stop = boundary.end()
+        groups = _GROUP_RUN.findall(text, start, stop)
+        counts = Counter(groups)
+        for group in counts:
+            if group not in values:
+                values[group] = _group_value(group)
+        chunk = sum(values[group] * count for group, count in counts.items())
+        if total + chunk > limit:  # past the range, or a bad group (valued past any range)
+            # Running totals never decrease: the first group to push past the limit is
+            # found by bisection.
+            running = list(accumulate(map(values.__getitem__, groups)))
+            k = bisect_right(running, limit - total)
+            offset = start + sum(map(len, groups[:k]))
+            return _parse_go(text, offset, negative, limit, total + (running[k - 1] if k else 0))
+        total += chunk
+        start = stop
+    if end < n:  # the run after the last unit letter has no unit
+        return _parse_go(text, end, negative, limit, total)
+    return -total if negative else total
 
 
 def _parse_iso(text: str, i: int, negative: bool) -> int:
