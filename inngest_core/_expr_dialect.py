@@ -335,7 +335,7 @@ def go_float(value: float) -> str:
         return "-0" if str(value).startswith("-") else "0"
     sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
     text = "".join(map(str, digits))
-    point = len(text) + int(exponent)  # type: ignore[arg-type]
+    point = len(text) + int(exponent)
     exp10 = point - 1
     minus = "-" if sign else ""
     if exp10 < -4 or exp10 >= 6:
@@ -352,7 +352,7 @@ def _go_time(value: Timestamp) -> str:
     seconds, nanos = divmod(value.nanos, lib.NANOS)
     moment = lib._EPOCH + __import__("datetime").timedelta(seconds=seconds)
     fraction = f".{nanos:09d}".rstrip("0") if nanos else ""
-    return moment.strftime("%Y-%m-%d %H:%M:%S") + fraction + " +0000 UTC"
+    return str(moment.strftime("%Y-%m-%d %H:%M:%S")) + fraction + " +0000 UTC"
 
 
 def go_duration(nanos: int) -> str:
@@ -385,7 +385,7 @@ def go_value(value: Any, top: bool = True) -> str:
     differences)."""
     kind = type(value)
     if kind is str:
-        return value
+        return str(value)
     if kind is bool:
         return "true" if value else "false"
     if kind is int or kind is UInt:
@@ -395,7 +395,7 @@ def go_value(value: Any, top: bool = True) -> str:
     if value is None:
         return "NULL_VALUE" if top else "<nil>"
     if kind is CelError:
-        return value.message
+        return str(value.message)
     if kind is Timestamp:
         return _go_time(value)
     if kind is Duration:
@@ -421,13 +421,13 @@ def truthy(value: Any) -> bool:
     everything else -- ``[]`` and ``{}`` included -- is truthy (R11)."""
     kind = type(value)
     if kind is bool:
-        return value
+        return bool(value)
     if value is NIL or value is UNKNOWN or value is None or kind is CelError:
         return False
     if kind is str:
-        return value != ""
+        return bool(value != "")
     if kind is int or kind is UInt or kind is float:
-        return value != 0
+        return bool(value != 0)
     return True
 
 
@@ -916,6 +916,16 @@ class DialectProgram:
     __slots__ = ("source", "lifted", "vars", "ast", "plan_ast", "variables", "_paths",
                  "_max_steps", "dialect")
 
+    source: str
+    lifted: str
+    vars: dict[str, Any] | None
+    ast: Node
+    plan_ast: Node
+    variables: frozenset[str]
+    _paths: frozenset[tuple[str, ...]]
+    _max_steps: int
+    dialect: str
+
     def __init__(self, source: str, lifted: str, values: dict[str, Any] | None, ast: Node,
                  max_steps: int) -> None:
         from ._expr_ast import free_names
@@ -943,7 +953,7 @@ class DialectProgram:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DialectProgram):
             return NotImplemented
-        return self.ast == other.ast and self.vars == other.vars
+        return bool(self.ast == other.ast and self.vars == other.vars)
 
     def __hash__(self) -> int:
         return hash(("inngest", self.ast))
@@ -1036,8 +1046,9 @@ def _go_s(value: Any) -> str:
 
 
 def _parse_source(source: str, max_source_length: int = 100_000, max_depth: int = 250) -> Node:
-    return _compat.load("expr").parse(source, max_source_length=max_source_length,
-                                      max_depth=max_depth)
+    parsed: Node = _compat.load("expr").parse(source, max_source_length=max_source_length,
+                                              max_depth=max_depth)
+    return parsed
 
 
 def compile_dialect(source: str, *, max_source_length: int = 100_000, max_depth: int = 250,
@@ -1049,9 +1060,14 @@ def compile_dialect(source: str, *, max_source_length: int = 100_000, max_depth:
         raise TypeError(f"expression source must be str, not {type(source).__name__}")
     lifted, values = lift(source)
     if parser is None:
-        ast = _parse_source(lifted, max_source_length, max_depth)
-    else:  # a given twin's parser (tests compare the twins)
+        parser = _compat.load("expr").parse  # else a given twin's (tests compare the twins)
+    try:
         ast = parser(lifted, max_source_length=max_source_length, max_depth=max_depth)
+    except ExpressionSyntaxError:
+        # The server's message shows the lifted text; ours points into what was written
+        # when that fails to parse too (it nearly always does: lifting keeps the syntax).
+        parser(source, max_source_length=max_source_length, max_depth=max_depth)
+        raise
     return DialectProgram(source, lifted, values, ast, max_comprehension_steps)
 
 

@@ -193,3 +193,27 @@ def test_cli_dialect(capsys: pytest.CaptureFixture[str]) -> None:
                  "--event", "{}", "--async", '{"data": {}}']) == 0
     assert main(["match", "--expr", "async.data.x == null",
                  "--event", "{}", "--async", '{"data": {}}']) == 1
+
+
+# ---------------------------------------------------------------- the SDK uses the dialect
+
+
+def test_sdk_trigger_if_is_the_inngest_dialect() -> None:
+    from inngest_core.sdk.function import Trigger
+
+    trigger = Trigger("a/b", if_="event.data.plan == null || event.data.n < 5")
+    assert trigger.matches({"name": "a/b", "data": {}})
+    with pytest.raises(ValueError, match="undeclared reference to 'steps'"):
+        Trigger("a/b", if_="steps.a == 1")
+
+
+def test_sdk_option_expressions_are_checked_as_the_server_does() -> None:
+    from inngest_core.sdk.options import Cancel, FunctionConfigError, compile_option_expression
+
+    assert compile_option_expression("debounce.key", "event.data.id").dialect == "inngest"
+    with pytest.raises(FunctionConfigError, match="function calls are disallowed"):
+        Cancel(event="a/c", if_="lowercase(event.data.id) == async.data.id")
+    with pytest.raises(FunctionConfigError, match=r"(?s)concurrency.key.*\^"):
+        compile_option_expression("concurrency.key", "event.data +* 1")
+    # only parsed at registration by the server: no type check
+    compile_option_expression("concurrency.key", "steps.a")

@@ -68,8 +68,9 @@ def evaluate_option(program: Program, activation: Mapping[str, Any]) -> Any:
     option goes through here, so the dialect is switched in this one place.
 
     >>> from inngest_core.expr import compile_expression
-    >>> evaluate_option(compile_expression("event.data.n + 1"), {"event": {"data": {"n": 1}}})
-    2
+    >>> evaluate_option(compile_expression("event.data.n + 1", dialect="inngest"),
+    ...                 {"event": {"data": {"n": 1.0}}})
+    '11'
     """
     return program.evaluate(activation)
 
@@ -114,7 +115,7 @@ def priority_factor(program: Program, event: Mapping[str, Any]) -> int:
     0 when it errs or is not an int (the server schedules the run without a factor).
 
     >>> from inngest_core.expr import compile_expression
-    >>> priority_factor(compile_expression("event.data.p"), {"data": {"p": 10**9}})
+    >>> priority_factor(compile_expression("event.data.p", dialect="inngest"), {"data": {"p": 10**9}})
     43200
     """
     try:

@@ -85,7 +85,8 @@ def triggered(fn: Target, event: Mapping[str, Any]) -> bool:
 
 class WaitIndex:
     """The runs waiting for an event, by event name: those with no expression, and an
-    :class:`~inngest_core.ExpressionIndex` per name for those with one.  Matches come out
+    :class:`~inngest_core.ExpressionIndex` per name for those with one (in the
+    ``"inngest"`` dialect, as the server matches pauses).  Matches come out
     in the order the waits were made (``seq``)."""
 
     def __init__(self) -> None:
@@ -104,7 +105,7 @@ class WaitIndex:
             return
         index = self._indexes.get(name)
         if index is None:
-            index = self._indexes[name] = ExpressionIndex()
+            index = self._indexes[name] = ExpressionIndex(dialect="inngest")
         index.add(run_id, expression, event=event)
 
     def remove(self, run_id: str, name: str) -> None:

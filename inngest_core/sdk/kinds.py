@@ -39,6 +39,7 @@ from typing import Any, Protocol
 from ..datetimes import format_datetime, parse_datetime
 from ..duration import format_duration, parse_duration_ns
 from ..errors import DatetimeError, DurationError
+from .._expr_dialect import ValidationError, validate
 from ..expr import compile_expression
 from ..wait import match_expression
 from . import protocol
@@ -300,10 +301,16 @@ def _report_wait(step_id: str, checked: tuple[str, int, str | None, str | None]
                  ) -> tuple[str, dict[str, Any]]:
     event, ns, match, if_ = checked
     expression: str | None = None
+    # Inngest's server compiles and type-checks a wait's expression when the step runs
+    # (``executor.go``: compile errors fail the step; policy violations are only logged).
     if match is not None:
-        expression = compile_expression(match_expression(match)).source
+        expression = compile_expression(match_expression(match, "inngest"), "inngest").source
     elif if_ is not None:
-        expression = compile_expression(if_).source
+        expression = compile_expression(if_, "inngest").source
+        try:
+            validate(if_)
+        except ValidationError as exc:
+            raise usage(step_id, f"wait_for_event if_: {exc}") from None
     return event, {"event": event, "timeout": format_duration(ns), "if": expression}
 
 

@@ -35,6 +35,7 @@ from typing import Any, Final, Literal, NamedTuple
 
 from ..duration import format_duration, parse_duration_ns
 from ..errors import DurationError, ExpressionLimitError, ExpressionSyntaxError
+from .._expr_dialect import ValidationError, validate
 from ..expr import Program, compile_expression
 
 __all__ = ["FunctionConfigError", "Duration", "Concurrency", "Throttle", "RateLimit", "Debounce",
@@ -129,9 +130,19 @@ def _show(value: object) -> str:
     return repr(value)
 
 
+#: The options whose expression Inngest's server checks at registration (``Validate``:
+#: ``pkg/inngest/trigger.go``, ``batch.go``, ``function.go``), with the policy it uses; the
+#: others are only parsed there (rules.md R16).
+VALIDATED_OPTIONS: dict[str, str | None] = {
+    "trigger.if_": None, "batch_events.if_": None, "batch_events.key": None,
+    "debounce.key": None, "rate_limit.key": None, "cancel.if_": "restrictive",
+}
+
+
 def compile_option_expression(option: str, source: object) -> Program:
-    """Compile an option's expression (a key, ``if_`` or ``run``) as Inngest's server will
-    evaluate it.  Every option expression is compiled here, so the dialect is chosen in
+    """Compile an option's expression (a key, ``if_`` or ``run``) in the ``"inngest"``
+    dialect, as Inngest's server will evaluate it, and reject what the server would reject
+    at registration.  Every option expression is compiled here, so the dialect is chosen in
     this one place.
 
     >>> compile_option_expression("singleton.key", "event.data.user_id").variables
@@ -145,9 +156,12 @@ def compile_option_expression(option: str, source: object) -> Program:
         raise FunctionConfigError(option, f"expected an expression (a str), not "
                                           f"{type(source).__name__}", source)
     try:
-        return compile_expression(source)
-    except (ExpressionSyntaxError, ExpressionLimitError) as exc:
+        program = compile_expression(source, dialect="inngest")
+        if option in VALIDATED_OPTIONS:
+            validate(source, VALIDATED_OPTIONS[option])
+    except (ExpressionSyntaxError, ExpressionLimitError, ValidationError) as exc:
         raise FunctionConfigError(option, str(exc), source) from None
+    return program
 
 
 def duration_ns(option: str, value: object, allowed: DurationRange) -> int:
