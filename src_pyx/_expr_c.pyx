@@ -436,8 +436,22 @@ cdef enum:
     LT, LE, GT, GE
 
 
-cdef class Compare(Binary):
+ctypedef fused number:
+    long long
+    double
 
+
+cdef inline bint ordered(int op, number a, number b) noexcept:
+    if op == LT:
+        return a < b
+    if op == LE:
+        return a <= b
+    if op == GT:
+        return a > b
+    return a >= b
+
+
+cdef class Compare(Binary):
     cdef object eval(self, dict act, Scope sc):
         cdef object l = self.left.eval(act, sc)
         cdef object r = self.right.eval(act, sc)
@@ -448,24 +462,12 @@ cdef class Compare(Binary):
             if type(r) is int:
                 a = l
                 b = r
-                if self.op == LT:
-                    return a < b
-                if self.op == LE:
-                    return a <= b
-                if self.op == GT:
-                    return a > b
-                return a >= b
+                return ordered(self.op, a, b)
         elif t is float:
             if type(r) is float:
                 x = l
                 y = r
-                if self.op == LT:
-                    return x < y
-                if self.op == LE:
-                    return x <= y
-                if self.op == GT:
-                    return x > y
-                return x >= y
+                return ordered(self.op, x, y)
         return apply2(self.fn, l, r)
 
 
