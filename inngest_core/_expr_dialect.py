@@ -310,12 +310,23 @@ def registered_paths(ast: Node) -> frozenset[tuple[str, ...]]:
     return frozenset(found)
 
 
-def _walk(activation: Mapping[str, Any], path: tuple[str, ...]) -> bool:
+def _start(activation: Mapping[str, Any], path: tuple[str, ...]) -> int:
+    """How many leading names of ``path`` the activation binds as one variable: 1 for
+    ``event``; more when a key itself has dots (``"event.data"``), the longest winning, as
+    cel-go (and our CEL twins) resolve qualified names; 0 when none is bound."""
+    for end in range(len(path), 1, -1):
+        if ".".join(path[:end]) in activation:
+            return end
+    return 1 if path[0] in activation else 0
+
+
+def _walk(activation: Mapping[str, Any], path: tuple[str, ...], dotted: bool = False) -> bool:
     """Does ``data.go: Data.Get`` find ``path``?  Only string-keyed maps are walked."""
-    if path[0] not in activation:
+    start = _start(activation, path) if dotted else (1 if path[0] in activation else 0)
+    if not start:
         return False
-    value = activation[path[0]]
-    for field in path[1:]:
+    value = activation[".".join(path[:start])]
+    for field in path[start:]:
         if not isinstance(value, Mapping) or field not in value:
             return False
         value = value[field]
@@ -693,11 +704,12 @@ def dialect_call(function: str, args: tuple[Any, ...], receiver: bool = False) -
 
 
 class _Env:
-    __slots__ = ("activation", "scope", "missing", "budget")
+    __slots__ = ("activation", "scope", "missing", "budget", "dotted")
 
     def __init__(self, activation: Mapping[str, Any], missing: frozenset[tuple[str, ...]],
                  budget: int) -> None:
         self.activation = activation
+        self.dotted = any(type(key) is str and "." in key for key in activation)
         self.scope: dict[str, Any] = {}
         self.missing = missing
         self.budget = budget
@@ -719,10 +731,13 @@ def _read_chain(env: _Env, node: Node) -> Any:
         root, fields = chain
         if _unknown_path(env, root, fields):
             return UNKNOWN
-        if root not in env.activation:
-            return _err("no such attribute(s): " + ".".join((root,) + fields))
-        value = lib.to_cel(env.activation[root])
-        for field in fields:
+        path = (root,) + fields
+        start = _start(env.activation, path) if env.dotted else (
+            1 if root in env.activation else 0)
+        if not start:
+            return _err("no such attribute(s): " + ".".join(path))
+        value = lib.to_cel(env.activation[".".join(path[:start])])
+        for field in path[start:]:
             value = _select(value, field)
             if type(value) is CelError or value is UNKNOWN:
                 return value
@@ -914,7 +929,7 @@ class DialectProgram:
     """
 
     __slots__ = ("source", "lifted", "vars", "ast", "plan_ast", "variables", "_paths",
-                 "_max_steps", "dialect")
+                 "_max_steps", "dialect", "_fast", "_fast_false")
 
     source: str
     lifted: str
@@ -925,6 +940,8 @@ class DialectProgram:
     _paths: frozenset[tuple[str, ...]]
     _max_steps: int
     dialect: str
+    _fast: Any
+    _fast_false: bool
 
     def __init__(self, source: str, lifted: str, values: dict[str, Any] | None, ast: Node,
                  max_steps: int) -> None:
@@ -940,6 +957,8 @@ class DialectProgram:
         set_(self, "variables", free_names(ast, lib.TYPES)[0])
         set_(self, "_paths", registered_paths(ast))
         set_(self, "_max_steps", max_steps)
+        set_(self, "_fast", None)  # compile_dialect sets the fast path (see _fast_shape)
+        set_(self, "_fast_false", False)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Program is immutable")
@@ -969,8 +988,8 @@ class DialectProgram:
             raise TypeError(f"activation must be a mapping, not {type(activation).__name__}")
         if self.vars is not None:  # expressions.go: lifted values replace any user vars
             activation = {**activation, "vars": self.vars}
-        missing = frozenset(p for p in self._paths if not _walk(activation, p))
-        env = _Env(activation, missing, self._max_steps)
+        env = _Env(activation, frozenset(), self._max_steps)
+        env.missing = frozenset(p for p in self._paths if not _walk(activation, p, env.dotted))
         try:
             return _eval(self.ast, env)
         except RecursionError:
@@ -979,6 +998,18 @@ class DialectProgram:
     def evaluate(self, activation: Mapping[str, object]) -> object:
         """The value Inngest's ``expressions.Evaluate`` returns; its errors raise
         :class:`~inngest_core.errors.EvaluationError` with the server's text."""
+        fast = self._fast
+        if fast is not None:
+            try:
+                answer = fast(activation)
+            except EvaluationError:
+                pass
+            else:
+                if answer is True or self._fast_false:
+                    return answer
+        return self._evaluate_slow(activation)
+
+    def _evaluate_slow(self, activation: Mapping[str, object]) -> object:
         result = self.raw(activation)
         if result is UNKNOWN:
             return False
@@ -1000,8 +1031,15 @@ class DialectProgram:
 
     def matches(self, activation: Mapping[str, object]) -> bool:
         """Is the dialect value exactly ``true``?  (Inngest's pause and trigger matching.)"""
+        fast = self._fast
+        if fast is not None:
+            try:
+                # CEL's false here is the dialect's false or an error: no match either way
+                return fast(activation) is True
+            except EvaluationError:
+                pass
         try:
-            return self.evaluate(activation) is True
+            return self._evaluate_slow(activation) is True
         except EvaluationError:
             return False
 
@@ -1052,15 +1090,16 @@ def _parse_source(source: str, max_source_length: int = 100_000, max_depth: int 
 
 
 def compile_dialect(source: str, *, max_source_length: int = 100_000, max_depth: int = 250,
-                    max_comprehension_steps: int = 1_000_000, parser: Any = None) -> DialectProgram:
+                    max_comprehension_steps: int = 1_000_000, twin: Any = None) -> DialectProgram:
     """Lift and parse ``source`` for the dialect (R2; never type-checked, as the server's
     evaluation path).  The length limit applies to the lifted text, as cel-go's parser
     sees it."""
     if not isinstance(source, str):
         raise TypeError(f"expression source must be str, not {type(source).__name__}")
     lifted, values = lift(source)
-    if parser is None:
-        parser = _compat.load("expr").parse  # else a given twin's (tests compare the twins)
+    if twin is None:
+        twin = _compat.load("expr")  # else a given twin (tests compare the twins)
+    parser = twin.parse
     try:
         ast = parser(lifted, max_source_length=max_source_length, max_depth=max_depth)
     except ExpressionSyntaxError:
@@ -1068,7 +1107,79 @@ def compile_dialect(source: str, *, max_source_length: int = 100_000, max_depth:
         # when that fails to parse too (it nearly always does: lifting keeps the syntax).
         parser(source, max_source_length=max_source_length, max_depth=max_depth)
         raise
-    return DialectProgram(source, lifted, values, ast, max_comprehension_steps)
+    program = DialectProgram(source, lifted, values, ast, max_comprehension_steps)
+    if _fast_shape(program.plan_ast):
+        try:
+            cel = twin.compile_program(source, max_source_length=max_source_length,
+                                       max_depth=max_depth)
+        except (ExpressionSyntaxError, ExpressionLimitError):
+            cel = None
+        # Same tree once the lifted literals are put back: no escape, prefix or triple quote
+        # made lifting change a literal, so CEL reads the same values.
+        if cel is not None and cel.ast == program.plan_ast:
+            object.__setattr__(program, "_fast", cel.evaluate)
+            object.__setattr__(program, "_fast_false", not _has_and(program.plan_ast))
+    return program
+
+
+# ---------------------------------------------------------------------------- the fast path
+#
+# The dialect costs nothing on the common shape -- comparisons of fields and literals under
+# && and || -- because there standard CEL's answer, when it has one, is the dialect's:
+#
+# * a field standard CEL reads is present, so the dialect reads the same value (no prefix of
+#   its path is missing, so it is not unknown);
+# * on known values of one type, or of two types standard CEL compares, the unknown decorator
+#   runs the standard call (R4 steps 1-2), so every comparison gives the same bool;
+# * ``a || b`` true in CEL has a true side, which is true in the dialect, and the dialect's
+#   ``||`` returns it (its other operand is a bool or an error, never a truthy non-bool);
+#   ``a && b`` true has both sides true; ``a || b`` false has both sides false.
+#
+# CEL's ``false`` from ``a && b`` may come from an error it absorbed where the dialect's
+# ``&&`` returns that error (R11), so with an ``&&`` only ``true`` is taken; ``matches``
+# takes ``false`` too (an error is no match either).  Anything else -- a CEL error, a
+# missing field, a null -- goes to the interpreter.
+
+_COMPARISONS = frozenset({"_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_"})
+_FAST_METHODS = frozenset({"startsWith", "endsWith", "contains"})
+
+
+def _fast_operand(node: Node) -> bool:
+    if node[0] == "const":
+        return bool(node[1] != "bytes")
+    chain = _chain(node) if node[0] == "select" else None
+    return chain is not None and chain[0] != "vars" and chain[0] not in lib.TYPES
+
+
+def _fast_atom(node: Node) -> bool:
+    if node[0] == "call":
+        if node[1] in _COMPARISONS:
+            return all(_fast_operand(arg) for arg in node[2])
+        if node[1] == "@in":
+            item, container = node[2]
+            return _fast_operand(item) and (_fast_operand(container) or (
+                container[0] == "list" and all(_fast_operand(e) for e in container[1])))
+    if node[0] == "method" and node[1] in _FAST_METHODS and len(node[3]) == 1:
+        return _fast_operand(node[2]) and node[2][0] == "select" and \
+            node[3][0][0] == "const" and node[3][0][1] == "string"
+    return False
+
+
+def _fast_shape(node: Node) -> bool:
+    """Is the tree comparisons of fields and literals under ``&&``, ``||`` and ``!``?"""
+    if node[0] == "call" and node[1] in ("_&&_", "_||_"):
+        return all(_fast_shape(arg) for arg in node[2])
+    if node[0] == "call" and node[1] == "!_":
+        return _fast_atom(node[2][0])
+    if node[0] == "const" and node[1] == "bool":
+        return True
+    return _fast_atom(node)
+
+
+def _has_and(node: Node) -> bool:
+    if node[0] == "call":
+        return node[1] == "_&&_" or any(_has_and(arg) for arg in node[2])
+    return False
 
 
 # ============================================================================ R15/R16: Validate

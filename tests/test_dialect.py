@@ -129,7 +129,7 @@ def test_random_dialect_workload_equals_linear_evaluation(impl: Any, seed: int) 
     programs = {}
     for key in range(200):
         source = _dialect_expression(rng)
-        programs[key] = dialect.compile_dialect(source, parser=impl.expr.parse)
+        programs[key] = dialect.compile_dialect(source, twin=impl.expr)
         index.add(key, programs[key])
     for key in rng.sample(range(200), 40):
         index.remove(key)
@@ -152,7 +152,7 @@ def test_hypothesis_index_equals_evaluation_in_both_dialects(rng: random.Random,
         programs = {}
         for key, source in enumerate(sources):
             index.add(key, source)
-            programs[key] = (dialect.compile_dialect(source, parser=twin.expr.parse)
+            programs[key] = (dialect.compile_dialect(source, twin=twin.expr)
                              if which == "inngest" else twin.expr.compile_program(source))
         got = [index.match(event) for event in events]
         assert got == [_linear(programs, event) for event in events]
@@ -167,7 +167,7 @@ def test_twins_agree_in_the_dialect(rng: random.Random) -> None:
     event = {"async": _event(rng)}
     answers = []
     for twin in TWINS:
-        program = dialect.compile_dialect(source, parser=twin.expr.parse)
+        program = dialect.compile_dialect(source, twin=twin.expr)
         try:
             answers.append(("value", program.evaluate(event)))
         except EvaluationError as exc:
@@ -217,3 +217,60 @@ def test_sdk_option_expressions_are_checked_as_the_server_does() -> None:
         compile_option_expression("concurrency.key", "event.data +* 1")
     # only parsed at registration by the server: no type check
     compile_option_expression("concurrency.key", "steps.a")
+
+
+# ---------------------------------------------------------------- the fast path
+
+
+def _fast_atom(rng: random.Random) -> str:
+    field = f"async.{rng.choice(FIELDS)}"
+    literal = rng.choice(['"x"', "1", "2.5", "true", "null", "0u", '"y"'])
+    kind = rng.randrange(5)
+    if kind == 0:
+        return f"{field} {rng.choice(['==', '!=', '<', '<=', '>', '>='])} {literal}"
+    if kind == 1:
+        return f"{literal} {rng.choice(['==', '<', '>='])} {field}"
+    if kind == 2:
+        return f"{field} in [{literal}, \"y\"]"
+    if kind == 3:
+        return f'{field}.{rng.choice(["startsWith", "endsWith", "contains"])}("x")'
+    return f"!({field} {rng.choice(['==', '<'])} {literal})"
+
+
+def _fast_expression(rng: random.Random, depth: int = 0) -> str:
+    if depth > 2 or rng.random() < 0.35:
+        return _fast_atom(rng)
+    op = rng.choice(["&&", "||"])
+    return f"({_fast_expression(rng, depth + 1)}) {op} ({_fast_expression(rng, depth + 1)})"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_fast_path_gives_the_interpreters_answer(rng: random.Random) -> None:
+    source = _fast_expression(rng)
+    activation = {"async": {f: rng.choice(["x", "y", "xy", 1, 2.5, True, None, [1], {}])
+                            for f in FIELDS if rng.random() < 0.8}}
+    for twin in TWINS:
+        program = dialect.compile_dialect(source, twin=twin.expr)
+        assert program._fast is not None, source
+
+        def slow() -> tuple[str, object]:
+            try:
+                return ("value", program._evaluate_slow(activation))
+            except EvaluationError as exc:
+                return ("error", str(exc))
+
+        try:
+            fast: tuple[str, object] = ("value", program.evaluate(activation))
+        except EvaluationError as exc:
+            fast = ("error", str(exc))
+        assert fast == slow(), source
+        assert program.matches(activation) == (slow() == ("value", True)), source
+
+
+def test_fast_path_is_taken_only_where_it_is_the_dialect() -> None:
+    assert compile_expression("async.a == 'x' && async.b < 2", dialect="inngest")._fast
+    for source in ['async.a == "\\u0041"', "async.a || async.b", "size(async.a) == 0",
+                   'lowercase(async.a) == "x"', "!(async.a == 1 && async.b == 2)",
+                   "vars.a == 1", 'async.a == r"x"']:
+        assert compile_expression(source, dialect="inngest")._fast is None, source

@@ -18,7 +18,7 @@ _ERRORS = (EvaluationError, ExpressionSyntaxError, ExpressionLimitError, ValueEr
 
 def _evaluate(case: dict[str, Any], exp: dict[str, Any], impl: Any) -> str | None:
     try:
-        program = dialect.compile_dialect(case["expr"], parser=impl.expr.parse)
+        program = dialect.compile_dialect(case["expr"], twin=impl.expr)
         activation = decode(case.get("activation") or {})
         if case["op"] == "evaluate":
             got = program.evaluate(activation)
