@@ -145,7 +145,7 @@ def _time(ns: float | None) -> str:
 def _ratio(row: Row) -> str:
     if row.ratio is None:
         return "-" if row.status == "ok" else row.status
-    if row.kind == "compiled":
+    if row.kind == "compiled" and row.ratio == 1.0:  # the group's first compiled row
         return "1.00x (reference)"
     return f"{row.ratio:.2f}x"
 

@@ -101,6 +101,30 @@ def _match(suffix: str, size: int) -> Call:
     return Call(build(suffix, size).match, (EVENT,))
 
 
+@cache
+def build_dialect(size: int) -> Any:
+    """The compiled index in the "inngest" dialect holding the same ``size`` waits."""
+    from .._expr_dialect import compile_dialect
+
+    wait = importlib.import_module("inngest_core._wait_c")
+    twin = _expr("c")
+    index = wait.ExpressionIndex(dialect="inngest")
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for i in range(size):
+            index.add(i, compile_dialect(wait_source(i), twin=twin))
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+    return index
+
+
+def _match_dialect(size: int) -> Call:
+    return Call(build_dialect(size).match, (EVENT,))
+
+
 def _linear(size: int) -> Any:
     programs = [program for _, program in build("c", size).programs()]
     activation = {"async": EVENT}
@@ -138,6 +162,8 @@ def groups() -> list[Group]:
             Contender("inngest_core (python)", "python", lambda: _match("py", 100_000)),
             Contender("matches() on every stored program [baseline]", "baseline",
                       lambda: _linear(100_000)),
+            Contender('inngest_core (compiled), dialect="inngest"', "compiled",
+                      lambda: _match_dialect(100_000)),
         ]),
         Group("wait", "add a wait (100,000 stored)", None, [
             Contender("inngest_core (compiled)", "compiled", lambda: _add("c")),
