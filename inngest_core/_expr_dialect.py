@@ -1269,6 +1269,35 @@ def _check(ast: Node) -> list[str]:
     return problems
 
 
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def _issue(source: str, problem: str) -> tuple[int, str]:
+    """A checker issue as cel-go writes one: ``ERROR: <input>:L:C: msg``, the source line and
+    a caret under the name the message is about (our tree has no positions: the name's
+    first occurrence as a word is pointed at; the column of the expression's start else)."""
+    offset = 0
+    name = _QUOTED.search(problem)
+    if name and not problem.startswith("expected type"):
+        found = re.search(r"(?<![\w.])" + re.escape(name.group(1).strip("_")) + r"\b"
+                          if problem.startswith("undeclared") else
+                          r"\b" + re.escape(name.group(1)) + r"\s*\(", source)
+        if found is None and problem.startswith("undeclared"):
+            # a method: cel-go points at its call's parenthesis
+            found = re.search(r"\." + re.escape(name.group(1)) + r"\s*\(", source)
+            if found is not None:
+                offset = found.end() - 1
+        elif found is not None:
+            offset = found.end() - 1 if found.group().endswith("(") else found.start()
+    line = source.count("\n", 0, offset) + 1
+    start = source.rfind("\n", 0, offset) + 1
+    end = source.find("\n", offset)
+    text = source[start:] if end < 0 else source[start:end]
+    column = offset - start
+    return offset, (f"ERROR: <input>:{line}:{column + 1}: {problem}\n | {text}\n | "
+                    + "." * column + "^")
+
+
 def _policy_violations(node: Node, policy: Mapping[str, bool], out: list[str]) -> None:
     """``validation.go: validateAST``: the node's own violation, then its arguments, left to
     right; receiver targets, literal elements and comprehension bodies are not walked."""
@@ -1332,7 +1361,7 @@ def validate(source: str, policy: Mapping[str, bool] | str | None = None) -> Non
     problems = _check(ast)
     if problems:
         raise ValidationError("error compiling expression: " + "\n".join(
-            f"ERROR: <input>: {p}" for p in problems))
+            text for _, text in sorted(_issue(source, p) for p in problems)))
     if policy is None:
         return
     violations: list[str] = []
