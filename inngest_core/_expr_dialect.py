@@ -1144,9 +1144,22 @@ _COMPARISONS = frozenset({"_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_"})
 _FAST_METHODS = frozenset({"startsWith", "endsWith", "contains"})
 
 
+_FAST_CONVERSIONS = frozenset({"size", "int", "uint", "double", "string"})
+
+
 def _fast_operand(node: Node) -> bool:
+    """A literal, a field, or ``size``/a conversion of one: on a present value of one type
+    the decorator runs the standard call (R4 step 1), so CEL's value is the dialect's."""
     if node[0] == "const":
         return bool(node[1] != "bytes")
+    if node[0] == "call" and node[1] in _FAST_CONVERSIONS and len(node[2]) == 1:
+        return _fast_field(node[2][0])
+    if node[0] == "method" and node[1] == "size" and not node[3]:
+        return _fast_field(node[2])
+    return _fast_field(node)
+
+
+def _fast_field(node: Node) -> bool:
     chain = _chain(node) if node[0] == "select" else None
     return chain is not None and chain[0] != "vars" and chain[0] not in lib.TYPES
 
@@ -1160,8 +1173,7 @@ def _fast_atom(node: Node) -> bool:
             return _fast_operand(item) and (_fast_operand(container) or (
                 container[0] == "list" and all(_fast_operand(e) for e in container[1])))
     if node[0] == "method" and node[1] in _FAST_METHODS and len(node[3]) == 1:
-        return _fast_operand(node[2]) and node[2][0] == "select" and \
-            node[3][0][0] == "const" and node[3][0][1] == "string"
+        return _fast_field(node[2]) and node[3][0][0] == "const" and node[3][0][1] == "string"
     return False
 
 
