@@ -848,6 +848,19 @@ cdef object literal_value(str kind, object value):
     return value
 
 
+cdef str chain_root(tuple node, dict scope, list fields):
+    """The variable a select chain ``name.f1.f2...`` is rooted at (not a comprehension's),
+    its field names appended to ``fields`` in order; None for any other chain."""
+    cdef tuple operand = node
+    while operand[0] == "select":
+        fields.append(operand[2])
+        operand = operand[1]
+    if operand[0] != "ident" or operand[1] in scope:
+        return None
+    fields.reverse()
+    return operand[1]
+
+
 cdef class Builder:
     """Compiles one AST.  ``slots`` is the deepest comprehension nesting (each nesting level
     holds its loop variable in its own slot of the evaluation's ``Scope``)."""
@@ -923,16 +936,12 @@ cdef class Builder:
     cdef Node path(self, tuple node, dict scope):
         """``name.f1.f2...`` rooted at a variable (not a comprehension's): one Path node."""
         cdef list fields = []
-        cdef tuple operand = node
-        while operand[0] == "select":
-            fields.append(operand[2])
-            operand = operand[1]
-        if operand[0] != "ident" or operand[1] in scope:
+        cdef str name = chain_root(node, scope, fields)
+        if name is None:
             return None
-        cdef Node root = self.ident(operand[1], scope)
+        cdef Node root = self.ident(name, scope)
         if type(root) is not Ident:
             return None
-        fields.reverse()
         cdef tuple key = tuple(fields)
         cdef tuple known = PATHS.get(key)
         if known is None:
@@ -948,14 +957,9 @@ cdef class Builder:
 
     cdef Node dotted_chain(self, tuple node, dict scope):
         cdef list fields = []
-        cdef tuple operand = node
-        while operand[0] == "select":
-            fields.append(operand[2])
-            operand = operand[1]
-        if operand[0] != "ident" or operand[1] in scope:
+        cdef str root = chain_root(node, scope, fields)
+        if root is None:
             return None
-        fields.reverse()
-        cdef str root = operand[1]
         if root.startswith("."):
             root = root[1:]
         cdef DottedChain built = DottedChain.__new__(DottedChain)
