@@ -1,4 +1,5 @@
-"""Benchmark groups for durations: ours against pytimeparse, isodate and plain Python."""
+"""Benchmark groups for durations: ours against pytimeparse, isodate, whenever and plain
+Python."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ def _isodate() -> Call:
     import isodate
 
     return Call(isodate.parse_duration, ("PT1H30M",))
+
+
+def _whenever() -> Call:
+    import whenever
+
+    return Call(whenever.TimeDelta.parse_iso, ("PT1H30M",))
 
 
 def _int() -> Call:
@@ -55,11 +62,26 @@ def groups() -> list[Group]:
         ),
         Group(
             "duration",
+            'parse_duration_ns("PT1H30M")',
+            NS,
+            [
+                *ours("duration", "parse_duration_ns", "PT1H30M"),
+                Contender('whenever.TimeDelta.parse_iso("PT1H30M")', "peer", _whenever,
+                          normalize=lambda delta: delta.total("nanoseconds")),
+                Contender('isodate.parse_duration("PT1H30M")', "peer", _isodate,
+                          normalize=lambda delta: delta // datetime.timedelta(microseconds=1)
+                          * 1000),
+            ],
+        ),
+        Group(
+            "duration",
             'parse_duration("PT1H30M")',
             datetime.timedelta(seconds=5400),
             [
                 *ours("duration", "parse_duration", "PT1H30M"),
                 Contender('isodate.parse_duration("PT1H30M")', "peer", _isodate),
+                Contender('whenever.TimeDelta.parse_iso("PT1H30M")', "peer", _whenever,
+                          normalize=lambda delta: delta.to_stdlib()),
             ],
         ),
         Group(
