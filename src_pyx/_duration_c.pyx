@@ -2,7 +2,10 @@
 """Compiled twin of the duration parser (the Python twin is ``inngest_core/_duration_py.py``).
 
 One pass over the string's own code units (``PyUnicode_READ`` on the canonical buffer), all
-arithmetic in ``uint64_t``; Python objects are made only for the result and for errors.
+arithmetic in ``uint64_t``; Python objects are made only for the result and for errors.  An
+ASCII str is first read by a fast layer straight off its byte buffer (``fast``): it answers
+the well-formed inputs of at most 18 digits a number and leaves everything else, every error
+included, to the reference scanner, which reads the text again and says what is wrong.
 """
 
 cimport cython
@@ -24,6 +27,8 @@ import_datetime()
 
 
 cdef extern from "Python.h":
+    bint PyUnicode_IS_ASCII(object)
+    Py_ssize_t PyUnicode_GET_LENGTH(object)
     int PyUnicode_KIND(object)
     void* PyUnicode_DATA(object)
     Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index) nogil
@@ -158,13 +163,171 @@ cdef int64_t signed(uint64_t total, bint negative) noexcept nogil:
     return <int64_t>total
 
 
+# --------------------------------------------------------------------------- fast layer
+# The reference scanner's grammar and arithmetic on an ASCII byte buffer, without positions or
+# errors: 1 with the value in ``out``, or 0 when the reference scanner must read the text
+# (malformed, out of range, a number of more than 18 digits, ``Y`` or ``M`` in an ISO date).
+
+ctypedef const unsigned char* cstr
+
+
+cdef struct Group:
+    uint64_t value          # the integer part
+    Py_ssize_t frac_start
+    Py_ssize_t frac_end
+
+
+cdef inline Py_ssize_t fast_number(cstr p, Py_ssize_t i, Py_ssize_t n, bint comma,
+                                   Group* g) noexcept nogil:
+    """The number at i (digits on at least one side of an optional dot); its end, or -1."""
+    cdef Py_ssize_t start = i
+    cdef uint64_t v = 0
+    cdef unsigned int d
+    while i < n:
+        d = <unsigned int>p[i] - 48u
+        if d > 9u:
+            break
+        v = v * 10 + d
+        i += 1
+    if i - start > 18:
+        return -1
+    g.value = v
+    g.frac_start = i
+    g.frac_end = i
+    if i < n and (p[i] == 46 or (comma and p[i] == 44)):
+        i += 1
+        g.frac_start = i
+        while i < n and <unsigned int>p[i] - 48u <= 9u:
+            i += 1
+        g.frac_end = i
+        if i == g.frac_start and g.frac_start == start + 1:
+            return -1
+    elif i == start:
+        return -1
+    return i
+
+
+cdef inline bint fast_add(uint64_t* total, uint64_t limit, cstr p, Group* g,
+                          uint64_t unit) noexcept nogil:
+    cdef uint64_t value, carry = 0
+    cdef Py_ssize_t j = g.frac_end
+    if g.value > MAGNITUDE // unit:
+        return False
+    while j > g.frac_start:
+        j -= 1
+        carry = ((<uint64_t>p[j] - 48) * unit + carry) // 10
+    value = g.value * unit + carry
+    if value > limit or total[0] > limit - value:
+        return False
+    total[0] += value
+    return True
+
+
+cdef inline uint64_t fast_unit(cstr p, Py_ssize_t length) noexcept nogil:
+    cdef int a = p[0]
+    if length == 1:
+        if a == 115: return S        # s
+        if a == 109: return M        # m
+        if a == 104: return H        # h
+        if a == 100: return D        # d
+        if a == 119: return W        # w
+        return 0
+    if length == 2 and p[1] == 115:
+        if a == 110: return NS       # ns
+        if a == 117: return US       # us
+        if a == 109: return MS       # ms
+    return 0
+
+
+cdef inline bint fast_iso(cstr p, Py_ssize_t i, Py_ssize_t n, uint64_t limit,
+                          uint64_t* total) noexcept nogil:
+    cdef bint in_time = False
+    cdef bint had_fraction = False
+    cdef int last = -1
+    cdef int rank
+    cdef int c
+    cdef uint64_t unit
+    cdef Group g
+    if i == n:
+        return False
+    while i < n:
+        if p[i] == 84 and not in_time:  # T
+            in_time = True
+            last = -1
+            i += 1
+            if i == n:
+                return False
+        i = fast_number(p, i, n, True, &g)
+        if i < 0 or had_fraction or i == n:
+            return False
+        had_fraction = g.frac_end > g.frac_start
+        c = p[i]
+        if in_time:
+            if c == 72: rank = 0; unit = H      # H
+            elif c == 77: rank = 1; unit = M    # M
+            elif c == 83: rank = 2; unit = S    # S
+            else: return False
+        elif c == 87: rank = 2; unit = W        # W
+        elif c == 68: rank = 3; unit = D        # D
+        else:
+            return False
+        if rank <= last:
+            return False
+        last = rank
+        i += 1
+        if not fast_add(total, limit, p, &g, unit):
+            return False
+    return True
+
+
+cdef bint fast(cstr p, Py_ssize_t n, int64_t* out) noexcept nogil:
+    cdef Py_ssize_t i = 0
+    cdef Py_ssize_t unit_start
+    cdef bint negative = False
+    cdef uint64_t total = 0
+    cdef uint64_t limit, unit
+    cdef Group g
+    if n == 0:
+        return False
+    if p[0] == 43 or p[0] == 45:  # + -
+        negative = p[0] == 45
+        i = 1
+    limit = MAGNITUDE if negative else MAGNITUDE - 1
+    if i < n and p[i] == 80:  # P
+        if not fast_iso(p, i + 1, n, limit, &total):
+            return False
+    elif n - i == 1 and p[i] == 48:  # a bare 0
+        out[0] = 0
+        return True
+    else:
+        if i == n:
+            return False
+        while i < n:
+            i = fast_number(p, i, n, False, &g)
+            if i < 0:
+                return False
+            unit_start = i
+            while i < n and ((p[i] | 32) - 97u) <= 25u:
+                i += 1
+            if i == unit_start:
+                return False
+            unit = fast_unit(p + unit_start, i - unit_start)
+            if unit == 0 or not fast_add(&total, limit, p, &g, unit):
+                return False
+    out[0] = signed(total, negative)
+    return True
+
+
 cdef int parse(object text, int64_t* out) except -1:
     if not isinstance(text, str):
         raise TypeError(f"duration must be str, not {type(text).__name__}")
+    if PyUnicode_IS_ASCII(text) and fast(<cstr>PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text),
+                                         out):
+        return 0
     cdef Cursor c
     c.kind = PyUnicode_KIND(text)
     c.data = PyUnicode_DATA(text)
-    c.n = len(text)
+    c.n = PyUnicode_GET_LENGTH(text)
     cdef Py_ssize_t n = c.n
     cdef Py_ssize_t i = 0
     cdef Py_ssize_t unit_start
