@@ -99,6 +99,65 @@ cdef int64_t MAX_US = 253402300800LL * 1000000LL - 1
 cdef int64_t DAY_US = 86400000000LL
 
 cdef object UTC = _dt.timezone.utc
+
+# An aware datetime made in place: the fields are already checked (the scanners validate every
+# field before a result is made), so the constructor's own range and tzinfo checks are
+# skipped and only the allocation and the stores are paid.  The layout is the public one of
+# datetime.h; the import-time check below falls back to the constructor if it ever differs.
+cdef extern from *:
+    """
+    #include "datetime.h"
+    static PyObject *inngest_aware_datetime(int y, int mo, int d, int h, int mi, int s,
+                                            int us, PyObject *tz) {
+        PyTypeObject *type = PyDateTimeAPI->DateTimeType;
+        PyDateTime_DateTime *self = (PyDateTime_DateTime *)type->tp_alloc(type, 1);
+        if (self == NULL) return NULL;
+        self->hashcode = -1;
+        self->hastzinfo = 1;
+        self->data[0] = (unsigned char)(y >> 8);
+        self->data[1] = (unsigned char)(y & 0xff);
+        self->data[2] = (unsigned char)mo;
+        self->data[3] = (unsigned char)d;
+        self->data[4] = (unsigned char)h;
+        self->data[5] = (unsigned char)mi;
+        self->data[6] = (unsigned char)s;
+        self->data[7] = (unsigned char)(us >> 16);
+        self->data[8] = (unsigned char)((us >> 8) & 0xff);
+        self->data[9] = (unsigned char)(us & 0xff);
+        self->fold = 0;
+        Py_INCREF(tz);
+        self->tzinfo = tz;
+        return (PyObject *)self;
+    }
+    """
+    object inngest_aware_datetime(int y, int mo, int d, int h, int mi, int s, int us, object tz)
+
+
+cdef bint IN_PLACE = False
+
+
+cdef inline object aware(int y, int mo, int d, int h, int mi, int s, int us, object tz):
+    if IN_PLACE:
+        return inngest_aware_datetime(y, mo, d, h, mi, s, us, tz)
+    return datetime_new(y, mo, d, h, mi, s, us, tz)
+
+
+def _in_place_agrees():
+    tz = _dt.timezone(_dt.timedelta(hours=-3, minutes=-30))
+    for y, mo, d, h, mi, s, us in ((2023, 7, 18, 7, 31, 5, 123456), (1, 1, 1, 0, 0, 0, 0),
+                                   (9999, 12, 31, 23, 59, 59, 999999),
+                                   (2000, 2, 29, 12, 0, 0, 65793)):
+        for zone in (UTC, tz):
+            made = inngest_aware_datetime(y, mo, d, h, mi, s, us, zone)
+            built = datetime_new(y, mo, d, h, mi, s, us, zone)
+            if (type(made) is not _dt.datetime or made != built or hash(made) != hash(built)
+                    or repr(made) != repr(built) or made.fold != 0 or made.tzinfo is not zone
+                    or made.utcoffset() != built.utcoffset()):
+                return False
+    return True
+
+
+IN_PLACE = _in_place_agrees()
 cdef list TZ_CACHE = [None] * 2879   # by offset minutes + 1439
 
 
@@ -732,8 +791,8 @@ cdef object epoch_datetime(int64_t micros):
     cdef int m = <int>(mp + 3 if mp < 10 else mp - 9)
     cdef int y = <int>(yoe + era * 400 + (1 if m <= 2 else 0))
     cdef int64_t secs = rest // 1000000
-    return datetime_new(y, m, d, <int>(secs // 3600), <int>(secs // 60 % 60), <int>(secs % 60),
-                        <int>(rest % 1000000), UTC)
+    return aware(y, m, d, <int>(secs // 3600), <int>(secs // 60 % 60), <int>(secs % 60),
+                 <int>(rest % 1000000), UTC)
 
 
 cdef int run(Scan* sc, int fid, Fields* f) except -1:
@@ -1077,8 +1136,8 @@ cdef inline object parse_scan(Scan* sc, object format, bint ascii):
     cdef int64_t micros
     fid = -1 if format is None else format_id(format, <object>sc.text)
     if ascii and fast(sc.s, sc.n, fid, &o) >= 0:
-        return datetime_new(o.year, o.month, o.day, o.hour, o.minute, o.second, o.micro,
-                            UTC if o.offset == 0 else tz_for(o.offset))
+        return aware(o.year, o.month, o.day, o.hour, o.minute, o.second, o.micro,
+                     UTC if o.offset == 0 else tz_for(o.offset))
     if fid < 0:
         fid = predict(sc)
     if SPECS[fid].scanner == SCAN_EPOCH:
@@ -1087,8 +1146,8 @@ cdef inline object parse_scan(Scan* sc, object format, bint ascii):
         return epoch_datetime(micros)
     run(sc, fid, &f)
     minutes = f.offset_hours * 60 + f.offset_minutes
-    return datetime_new(f.year, f.month, f.day, f.hour, f.minute, f.second, f.micro,
-                        tz_for(-minutes if f.sign < 0 else minutes))
+    return aware(f.year, f.month, f.day, f.hour, f.minute, f.second, f.micro,
+                 tz_for(-minutes if f.sign < 0 else minutes))
 
 
 cdef str detect_scan(Scan* sc, bint ascii):
@@ -1106,9 +1165,7 @@ cdef str detect_scan(Scan* sc, bint ascii):
     return NAMES[run(sc, fid, &f)]
 
 
-@cython.binding(False)  # a plain C function: no cyfunction call overhead
-def parse_datetime(text, format=None):
-    """Parse ``text`` into an aware datetime (see the Python twin)."""
+cdef inline object parse_text(object text, object format):
     cdef Scan sc
     if not isinstance(text, str):
         raise TypeError(f"datetime text must be str, not {type(text).__name__}")
@@ -1122,6 +1179,50 @@ def parse_datetime(text, format=None):
         return parse_scan(&sc, format, False)
     finally:
         free(<void*>sc.s)
+
+
+@cython.binding(False)  # a plain C function: no cyfunction call overhead
+def parse_datetime(text, format=None):
+    """Parse ``text`` into an aware datetime (see the Python twin)."""
+    return parse_text(text, format)
+
+
+# The entry point callers get: a METH_FASTCALL function that takes one or two positional
+# arguments without Cython's keyword-aware argument parsing; any other call (keywords, a wrong
+# count) goes to the def above, so its behaviour and its errors are the same.
+cdef extern from "Python.h":
+    ctypedef struct PyMethodDef:
+        const char* ml_name
+        void* ml_meth
+        int ml_flags
+        const char* ml_doc
+    object PyCFunction_NewEx(PyMethodDef*, PyObject*, object)
+    object PyObject_Vectorcall(object, PyObject**, size_t, PyObject*)
+    enum:
+        METH_FASTCALL
+        METH_KEYWORDS
+
+
+cdef object KEYWORDS_PARSE_DATETIME = parse_datetime
+
+
+cdef object parse_datetime_entry(object module, PyObject** args, Py_ssize_t nargs,
+                                 PyObject* kwnames):
+    if kwnames == NULL:
+        if nargs == 1:
+            return parse_text(<object>args[0], None)
+        if nargs == 2:
+            return parse_text(<object>args[0], <object>args[1])
+    return PyObject_Vectorcall(KEYWORDS_PARSE_DATETIME, args, <size_t>nargs, kwnames)
+
+
+cdef PyMethodDef PARSE_DATETIME_DEF
+PARSE_DATETIME_DEF.ml_name = "parse_datetime"
+PARSE_DATETIME_DEF.ml_meth = <void*>parse_datetime_entry
+PARSE_DATETIME_DEF.ml_flags = METH_FASTCALL | METH_KEYWORDS
+cdef bytes PARSE_DATETIME_DOC = parse_datetime.__doc__.encode()
+PARSE_DATETIME_DEF.ml_doc = PARSE_DATETIME_DOC
+parse_datetime = PyCFunction_NewEx(&PARSE_DATETIME_DEF, NULL, __name__)
 
 
 @cython.binding(False)  # a plain C function: no cyfunction call overhead
