@@ -266,7 +266,8 @@ def test_long_input_is_linear(impl) -> None:
             impl.datetime.parse_datetime(text, format)
         except DatetimeError as exc:
             assert len(str(exc)) < 400
-        assert time.perf_counter() - start < 0.5
+        # Generous (a busy machine): only quadratic work could take this long on 10 MB.
+        assert time.perf_counter() - start < 5
 
 
 FORMAT_CASES = [

@@ -225,7 +225,7 @@ def test_regex_is_linear_time(twin: ModuleType) -> None:
     # A backtracking engine needs ~2**40 steps here; RE2 answers at once.
     start = time.perf_counter()
     assert run(twin, "s.matches('^(a+)+$')", {"s": "a" * 40 + "b"}) is False
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 5
 
 
 # ------------------------------------------------------------------ variables and values
