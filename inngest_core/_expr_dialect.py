@@ -28,7 +28,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from datetime import timezone
+from datetime import timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -336,32 +336,9 @@ def _walk(activation: Mapping[str, Any], path: tuple[str, ...], dotted: bool = F
 # ============================================================================ Go %v (R9)
 
 
-def go_float(value: float) -> str:
-    """Go's ``strconv.FormatFloat(f, 'g', -1, 64)`` (``%v`` of a float64)."""
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == 0:
-        return "-0" if str(value).startswith("-") else "0"
-    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
-    text = "".join(map(str, digits))
-    point = len(text) + int(exponent)
-    exp10 = point - 1
-    minus = "-" if sign else ""
-    if exp10 < -4 or exp10 >= 6:
-        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
-        return f"{minus}{mantissa}e{'-' if exp10 < 0 else '+'}{abs(exp10):02d}"
-    if point <= 0:
-        return minus + "0." + "0" * (-point) + text
-    if point >= len(text):
-        return minus + text + "0" * (point - len(text))
-    return minus + text[:point] + "." + text[point:]
-
-
 def _go_time(value: Timestamp) -> str:
     seconds, nanos = divmod(value.nanos, lib.NANOS)
-    moment = lib._EPOCH + __import__("datetime").timedelta(seconds=seconds)
+    moment = lib._EPOCH + timedelta(seconds=seconds)
     fraction = f".{nanos:09d}".rstrip("0") if nanos else ""
     return str(moment.strftime("%Y-%m-%d %H:%M:%S")) + fraction + " +0000 UTC"
 
@@ -402,7 +379,8 @@ def go_value(value: Any, top: bool = True) -> str:
     if kind is int or kind is UInt:
         return str(int(value))
     if kind is float:
-        return go_float(value)
+        # Go's %v of a float64: strconv.FormatFloat(f, 'g', -1, 64), as CEL's string() writes it.
+        return lib.format_double(value)
     if value is None:
         return "NULL_VALUE" if top else "<nil>"
     if kind is CelError:
