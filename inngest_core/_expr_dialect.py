@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib
 import json
 import re
 import time
@@ -31,7 +32,7 @@ from collections.abc import Mapping
 from datetime import timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from . import _compat
 from . import _expr_lib as lib
@@ -420,6 +421,16 @@ def truthy(value: Any) -> bool:
     return True
 
 
+def iterable(value: Any) -> Any:
+    """A macro's range as cel-go iterates it: a list's elements, a map's keys (converted
+    up front), else the error cel-go gives."""
+    if isinstance(value, (list, tuple)):
+        return [lib.to_cel(v) for v in value]
+    if isinstance(value, Mapping):
+        return [lib.to_cel(k) for k in value]
+    return _err(f"got '{_GO_TYPE.get(type(value), 'types.Unknown')}', expected iterable type")
+
+
 # ============================================================================ §7: functions
 
 
@@ -678,236 +689,47 @@ def dialect_call(function: str, args: tuple[Any, ...], receiver: bool = False) -
     return _standard(function, args, receiver)
 
 
-# ============================================================================ the interpreter
-
-
-class _Env:
-    __slots__ = ("activation", "scope", "missing", "budget", "dotted")
-
-    def __init__(self, activation: Mapping[str, Any], missing: frozenset[tuple[str, ...]],
-                 budget: int) -> None:
-        self.activation = activation
-        self.dotted = any(type(key) is str and "." in key for key in activation)
-        self.scope: dict[str, Any] = {}
-        self.missing = missing
-        self.budget = budget
-
-
-def _unknown_path(env: _Env, root: str, fields: tuple[str, ...]) -> bool:
-    missing = env.missing
-    if not missing:
-        return False
-    for end in range(1, len(fields) + 1):
-        if (root,) + fields[:end] in missing:
-            return True
-    return False
-
-
-def _read_chain(env: _Env, node: Node) -> Any:
-    chain = _chain(node)
-    if chain is not None and chain[0] not in env.scope:
-        root, fields = chain
-        if _unknown_path(env, root, fields):
-            return UNKNOWN
-        path = (root,) + fields
-        start = _start(env.activation, path) if env.dotted else (
-            1 if root in env.activation else 0)
-        if not start:
-            return _err("no such attribute(s): " + ".".join(path))
-        value = lib.to_cel(env.activation[".".join(path[:start])])
-        for field in path[start:]:
-            value = _select(value, field)
-            if type(value) is CelError or value is UNKNOWN:
-                return value
-        return value
-    return _select(_eval(node[1], env), node[2])
-
-
-def _select(operand: Any, field: str) -> Any:
-    if operand is UNKNOWN or type(operand) is CelError:
-        return operand
-    if operand is NIL:
-        return NIL
-    if isinstance(operand, Mapping):
-        return lib.select(operand, field)
-    return _err(f"no such key: {field}")
-
-
-def _eval(node: Node, env: _Env) -> Any:
-    kind = node[0]
-    if kind == "const":
-        return node[2] if node[1] != "uint" else UInt(node[2])
-    if kind == "ident":
-        name = node[1]
-        if name in env.scope:
-            return env.scope[name]
-        if name in env.activation:
-            return lib.to_cel(env.activation[name])
-        found = lib.TYPES.get(name)
-        if found is not None:
-            return found
-        return _err(f"no such attribute(s): {name}")
-    if kind == "select":
-        return _read_chain(env, node)
-    if kind == "has":
-        chain = _chain(node[1])
-        if chain is not None and chain[0] not in env.scope and _unknown_path(
-                env, chain[0], chain[1] + (node[2],)):
-            return UNKNOWN
-        operand = _eval(node[1], env)
-        if operand is UNKNOWN or type(operand) is CelError:
-            return operand
-        if isinstance(operand, Mapping):
-            return lib.has_field(operand, node[2])
-        return _err(_NO_OVERLOAD)
-    if kind == "call":
-        function = node[1]
-        if function == "_&&_" or function == "_||_":
-            left = _eval(node[2][0], env)
-            right = _eval(node[2][1], env)  # both sides, always (R11)
-            if type(left) is bool and type(right) is bool:
-                return (left and right) if function == "_&&_" else (left or right)
-            want = function == "_||_"
-            for value in (left, right):
-                if truthy(value) is want:
-                    return value
-            return right
-        if function == "_?_:_":
-            condition = _eval(node[2][0], env)  # R12: any value is a condition
-            return _eval(node[2][1] if truthy(condition) else node[2][2], env)
-        if function == "_[_]" and node[2][1][0] == "const":
-            operand = _eval(node[2][0], env)  # a constant index is an attribute qualifier
-            if operand is UNKNOWN or type(operand) is CelError or operand is NIL:
-                return operand
-            return _standard("_[_]", (operand, node[2][1][2]), False)
-        if function == "!_" and node[2][0][0] == "call" and node[2][0][1] == "!_":
-            return _eval(node[2][0][2][0], env)  # cel-go's parser folds !!x into x
-        args = tuple(_eval(arg, env) for arg in node[2])
-        return dialect_call(function, args)
-    if kind == "method":
-        target = _eval(node[2], env)
-        args = (target,) + tuple(_eval(arg, env) for arg in node[3])
-        return dialect_call(node[1], args, True)
-    if kind == "list":
-        values = []
-        for element in node[1]:
-            value = _eval(element, env)
-            if value is UNKNOWN or type(value) is CelError:
-                return value
-            values.append(value)
-        return values
-    if kind == "map":
-        entries = []
-        for key_node, value_node in node[1]:
-            key = _eval(key_node, env)
-            if key is UNKNOWN or type(key) is CelError:
-                return key
-            value = _eval(value_node, env)
-            if value is UNKNOWN or type(value) is CelError:
-                return value
-            entries.append((key, value))
-        return lib.make_map(entries)
-    if kind == "comprehension":
-        return _comprehension(node, env)
-    if kind == "struct":
-        return _err(_NO_OVERLOAD)
-    raise AssertionError(kind)
-
-
-def _iterable(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [lib.to_cel(v) for v in value]
-    if isinstance(value, Mapping):
-        return [lib.to_cel(k) for k in value]
-    return _err(f"got '{_GO_TYPE.get(type(value), 'types.Unknown')}', expected iterable type")
-
-
-def _truthy_logic(function: str, left: Any, right: Any) -> Any:
-    if type(left) is bool and type(right) is bool:
-        return (left and right) if function == "_&&_" else (left or right)
-    want = function == "_||_"
-    for value in (left, right):
-        if truthy(value) is want:
-            return value
-    return right
-
-
-def _comprehension(node: Node, env: _Env) -> Any:
-    """A macro as cel-go expands it (``parser/macro.go``), its calls decorated and its
-    ``&&``/``||``/``?:`` truthy (R14)."""
-    _, macro, target, var, args = node
-    source = _eval(target, env)
-    if source is UNKNOWN or type(source) is CelError or source is NIL:
-        return source
-    items = _iterable(source)
-    if type(items) is CelError:
-        return items
-    saved = env.scope
-    if macro == "exists":
-        acc: Any = False
-    elif macro == "all":
-        acc = True
-    elif macro == "exists_one":
-        acc = 0
-    else:
-        acc = []
-    try:
-        for item in items:
-            env.budget -= 1
-            if env.budget < 0:
-                from ._expr_lib import error as _lib_error  # noqa: F401
-
-                raise EvaluationError("comprehension step limit exceeded")
-            if macro == "exists":
-                condition = dialect_call("@not_strictly_false", (dialect_call("!_", (acc,)),))
-            elif macro == "all":
-                condition = dialect_call("@not_strictly_false", (acc,))
-            else:
-                condition = True
-            if condition is not True:
-                break
-            env.scope = {**saved, var: item}
-            if macro == "exists":
-                acc = _truthy_logic("_||_", acc, _eval(args[0], env))
-            elif macro == "all":
-                acc = _truthy_logic("_&&_", acc, _eval(args[0], env))
-            elif macro == "exists_one":
-                if truthy(_eval(args[0], env)):
-                    acc = dialect_call("_+_", (acc, 1))
-            elif macro == "filter":
-                if truthy(_eval(args[0], env)):
-                    acc = dialect_call("_+_", (acc, [item]))
-            else:  # map
-                if len(args) == 2 and not truthy(_eval(args[0], env)):
-                    continue
-                value = _eval(args[-1], env)
-                element = value if (value is UNKNOWN or type(value) is CelError) else [value]
-                acc = dialect_call("_+_", (acc, element))
-    finally:
-        env.scope = saved
-    if macro == "exists_one":
-        return dialect_call("_==_", (acc, 1))
-    return acc
-
-
 # ============================================================================ programs
 
 _ERRORED = "invalid type comparison: {}: expression errored"
 NO_RESULT = "expression did not return true or false"
 
 
+def result_value(result: Any) -> object:
+    """``cel.go: eval``: a dialect value as ``expressions.Evaluate`` returns it -- unknown is
+    ``false``; no value and an error raise :class:`~inngest_core.errors.EvaluationError` with
+    the server's text."""
+    if result is UNKNOWN:
+        return False
+    if result is NIL:
+        raise EvaluationError(NO_RESULT)
+    if type(result) is CelError:
+        raise EvaluationError(_ERRORED.format(result.message))
+    if type(result) is CelType:
+        return result.name
+    return lib.to_python(result)
+
+
 class DialectProgram:
     """An expression compiled for the ``"inngest"`` dialect; immutable and shareable.
+
+    ``evaluate(activation)`` gives the value Inngest's ``expressions.Evaluate`` returns (its
+    errors raise :class:`~inngest_core.errors.EvaluationError` with the server's text);
+    ``matches(activation)`` says whether that value is exactly ``true`` (pause and trigger
+    matching); ``raw(activation)`` is the dialect value before it is mapped.  The three are
+    the live twin's evaluator (``_dialect_c.Kernel`` or ``_dialect_py.Kernel``), bound once.
 
     >>> p = compile_dialect("event.data.missing == null")
     >>> p.evaluate({"event": {"data": {}}})
     True
+    >>> p.matches({"event": {"data": {"missing": 1}}})
+    False
     >>> compile_dialect("1 + 2.5").evaluate({})
     '12.5'
     """
 
     __slots__ = ("source", "lifted", "vars", "ast", "plan_ast", "variables", "_paths",
-                 "_max_steps", "dialect", "_fast", "_fast_false")
+                 "_max_steps", "dialect", "_fast", "_kernel", "raw", "evaluate", "matches")
 
     source: str
     lifted: str
@@ -919,10 +741,15 @@ class DialectProgram:
     _max_steps: int
     dialect: str
     _fast: Any
-    _fast_false: bool
+    _kernel: Any
+    raw: Callable[[Mapping[str, object]], Any]
+    evaluate: Callable[[Mapping[str, object]], object]
+    matches: Callable[[Mapping[str, object]], bool]
 
     def __init__(self, source: str, lifted: str, values: dict[str, Any] | None, ast: Node,
-                 max_steps: int) -> None:
+                 max_steps: int, twin: Any = None) -> None:
+        """The program of an already lifted and parsed ``source``, evaluated by ``twin``'s
+        kernel (``_dialect_c`` when ``twin`` is the compiled expression twin)."""
         from ._expr_ast import free_names
 
         set_ = object.__setattr__
@@ -930,13 +757,30 @@ class DialectProgram:
         set_(self, "lifted", lifted)
         set_(self, "vars", values)
         set_(self, "ast", ast)
-        set_(self, "plan_ast", _unlift(ast, values) if values else ast)
+        plan_ast = _unlift(ast, values) if values else ast
+        set_(self, "plan_ast", plan_ast)
         set_(self, "dialect", "inngest")
         set_(self, "variables", free_names(ast, lib.TYPES)[0])
-        set_(self, "_paths", registered_paths(ast))
+        paths = registered_paths(ast)
+        set_(self, "_paths", paths)
         set_(self, "_max_steps", max_steps)
-        set_(self, "_fast", None)  # compile_dialect sets the fast path (see _fast_shape)
-        set_(self, "_fast_false", False)
+        if twin is None:
+            twin = _compat.load("expr")
+        fast = None
+        fast_false = False
+        if twin.__name__.endswith("_c"):
+            kernel = importlib.import_module("inngest_core._dialect_c").Kernel(
+                ast, values, paths, max_steps)
+        else:
+            if _fast_shape(plan_ast):
+                fast, fast_false = _fast_path(source, plan_ast, twin)
+            kernel = importlib.import_module("inngest_core._dialect_py").Kernel(
+                ast, values, paths, max_steps, fast, fast_false)
+        set_(self, "_fast", fast)
+        set_(self, "_kernel", kernel)
+        set_(self, "raw", kernel.raw)
+        set_(self, "evaluate", kernel.evaluate)
+        set_(self, "matches", kernel.matches)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Program is immutable")
@@ -955,50 +799,6 @@ class DialectProgram:
     def __hash__(self) -> int:
         return hash(("inngest", self.ast))
 
-    def raw(self, activation: Mapping[str, object]) -> Any:
-        """The dialect value before ``cel.go: eval`` maps it (may be UNKNOWN, NIL or an
-        error value)."""
-        if type(activation) is dict:
-            lib.check_keys(activation)
-        elif isinstance(activation, Mapping):
-            activation = lib.plain_mapping(activation)
-        else:
-            raise TypeError(f"activation must be a mapping, not {type(activation).__name__}")
-        if self.vars is not None:  # expressions.go: lifted values replace any user vars
-            activation = {**activation, "vars": self.vars}
-        env = _Env(activation, frozenset(), self._max_steps)
-        env.missing = frozenset(p for p in self._paths if not _walk(activation, p, env.dotted))
-        try:
-            return _eval(self.ast, env)
-        except RecursionError:
-            raise lib.error("value_too_deep").exception() from None
-
-    def evaluate(self, activation: Mapping[str, object]) -> object:
-        """The value Inngest's ``expressions.Evaluate`` returns; its errors raise
-        :class:`~inngest_core.errors.EvaluationError` with the server's text."""
-        fast = self._fast
-        if fast is not None:
-            try:
-                answer = fast(activation)
-            except EvaluationError:
-                pass
-            else:
-                if answer is True or self._fast_false:
-                    return answer
-        return self._evaluate_slow(activation)
-
-    def _evaluate_slow(self, activation: Mapping[str, object]) -> object:
-        result = self.raw(activation)
-        if result is UNKNOWN:
-            return False
-        if result is NIL:
-            raise EvaluationError(NO_RESULT)
-        if type(result) is CelError:
-            raise EvaluationError(_ERRORED.format(result.message))
-        if type(result) is CelType:
-            return result.name
-        return lib.to_python(result)
-
     def evaluate_bool(self, activation: Mapping[str, object]) -> bool:
         """``expressions.EvaluateBoolean``: a non-bool value is an error."""
         value = self.evaluate(activation)
@@ -1006,20 +806,6 @@ class DialectProgram:
             raise EvaluationError(
                 f"returned type {_go_type_name(value)} ({_go_s(value)}): expression errored")
         return value
-
-    def matches(self, activation: Mapping[str, object]) -> bool:
-        """Is the dialect value exactly ``true``?  (Inngest's pause and trigger matching.)"""
-        fast = self._fast
-        if fast is not None:
-            try:
-                # CEL's false here is the dialect's false or an error: no match either way
-                return fast(activation) is True
-            except EvaluationError:
-                pass
-        try:
-            return self._evaluate_slow(activation) is True
-        except EvaluationError:
-            return False
 
     def substitute(self, bindings: Mapping[str, object]) -> DialectProgram:
         """The program with bound variables replaced by literals (as ``Program.substitute``);
@@ -1085,19 +871,22 @@ def compile_dialect(source: str, *, max_source_length: int = 100_000, max_depth:
         # when that fails to parse too (it nearly always does: lifting keeps the syntax).
         parser(source, max_source_length=max_source_length, max_depth=max_depth)
         raise
-    program = DialectProgram(source, lifted, values, ast, max_comprehension_steps)
-    if _fast_shape(program.plan_ast):
-        try:
-            cel = twin.compile_program(source, max_source_length=max_source_length,
-                                       max_depth=max_depth)
-        except (ExpressionSyntaxError, ExpressionLimitError):
-            cel = None
-        # Same tree once the lifted literals are put back: no escape, prefix or triple quote
-        # made lifting change a literal, so CEL reads the same values.
-        if cel is not None and cel.ast == program.plan_ast:
-            object.__setattr__(program, "_fast", cel.evaluate)
-            object.__setattr__(program, "_fast_false", not _has_and(program.plan_ast))
-    return program
+    return DialectProgram(source, lifted, values, ast, max_comprehension_steps, twin)
+
+
+def _fast_path(source: str, plan_ast: Node, twin: Any) -> tuple[Any, bool]:
+    """The Python twin's shortcut for the common shape (see below): standard CEL's
+    ``evaluate`` of ``source`` when it reads the same tree, and whether its ``false`` is the
+    dialect's too (no ``&&``)."""
+    try:
+        cel = twin.compile_program(source)
+    except (ExpressionSyntaxError, ExpressionLimitError):
+        return None, False
+    # Same tree once the lifted literals are put back: no escape, prefix or triple quote
+    # made lifting change a literal, so CEL reads the same values.
+    if cel.ast != plan_ast:
+        return None, False
+    return cel.evaluate, not _has_and(plan_ast)
 
 
 # ---------------------------------------------------------------------------- the fast path
