@@ -3,19 +3,22 @@
 Both parser twins read :data:`FORMATS`: a format's name, the scanner that reads its shape
 (each twin has one function per scanner), the fields it has, its zone rule and whether
 detection may name it; detection finds a format by the shape the text has (scanner, year
-width, zone rule), never by its place in the table.  Formatting is not hot: it is written once,
-here, and both twins export this :func:`format_datetime`.
+width, zone rule), never by its place in the table.  Formatting is written once, here, and
+both twins export a :func:`format_datetime` made by :func:`format_datetime_with`: the Python
+twin's with the declared writers, the compiled twin's with compiled kernels for the writers
+of its hot formats (the same text; the tests compare them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Mapping, Protocol
 
 from .errors import datetime_error
 
-__all__ = ["DatetimeFormat", "FORMATS", "DATETIME_FORMATS", "format_datetime", "detected_format",
+__all__ = ["DatetimeFormat", "FORMATS", "DATETIME_FORMATS", "format_datetime",
+           "format_datetime_with", "detected_format",
            "considered_formats"]
 
 # The scanners: one function in each twin reads each shape.
@@ -187,47 +190,69 @@ def detected_format(scanner: int, year_digits: int, zone: int, strict: bool = Fa
     return _DETECTED.get((scanner, year_digits, zone, strict), -1)
 
 
-def format_datetime(value: datetime, format: str = "RFC3339") -> str:
-    """Write an aware datetime in ``format``.  Formats with a numeric offset keep the value's
-    offset; formats with a zone name (written ``GMT`` in RFC1123, ``UTC`` elsewhere) or none
-    write the value in UTC.  Fractions are written only where the format holds them
-    (RFC3339 as Go does, trailing zeros cut; ISO8601 as ``isoformat()``; EPOCH).
+class DatetimeFormatter(Protocol):
+    def __call__(self, value: datetime, format: str = "RFC3339") -> str: ...
 
-    >>> from datetime import timezone, timedelta
-    >>> dt = datetime(2023, 7, 18, 7, 31, tzinfo=timezone(timedelta(hours=2)))
-    >>> format_datetime(dt)
-    '2023-07-18T07:31:00+02:00'
-    >>> format_datetime(dt, "RFC1123")
-    'Tue, 18 Jul 2023 05:31:00 GMT'
-    >>> format_datetime(dt, "ANSIC")
-    'Tue Jul 18 05:31:00 2023'
-    >>> format_datetime(dt, "EPOCH")
-    '1689658260'
-    """
-    if not isinstance(value, datetime):
-        raise TypeError(f"datetime value must be datetime, not {type(value).__name__}")
-    if not isinstance(format, str):
-        raise TypeError(f"datetime format must be str, not {type(format).__name__}")
-    writing = _WRITING.get(format)
-    if writing is None:
-        raise datetime_error("unknown_format", value.isoformat(), None, None, format)
-    write, keeps_offset, two_digit_year = writing
-    v = value
-    if value.tzinfo is _UTC:
-        minutes = 0  # the common case: nothing to check or convert
-    else:
-        offset = value.utcoffset()
-        if offset is None:
-            raise datetime_error("naive", value.isoformat(), None, format)
-        seconds = offset.seconds
-        if seconds % 60 or offset.microseconds:
-            raise datetime_error("offset_seconds", value.isoformat(), None, format)
-        minutes = offset.days * 1440 + seconds // 60
-        if not keeps_offset:
-            try:
-                v = (value - offset).replace(tzinfo=_UTC)
-            except OverflowError:
-                raise datetime_error("utc_range", value.isoformat(), None, format) from None
-    if two_digit_year and not 1969 <= v.year <= 2068:
-        raise datetime_error("two_digit_year", value.isoformat(), None, format, value=v.year)
-    return write(v, minutes)
+
+def format_datetime_with(kernels: Mapping[str, Writer]) -> DatetimeFormatter:
+    """:func:`format_datetime` with the writers of some formats replaced by ``kernels`` (by
+    format name): compiled code that writes the same text as the declared writer.  The
+    compiled twin passes its kernels; everything around the writer (the checks, the offset,
+    the errors) is this one function whatever the twin."""
+    table = {name: (kernels.get(name, write), keeps_offset, two_digit_year)
+             for name, (write, keeps_offset, two_digit_year) in _WRITING.items()}
+    assert table.keys() >= kernels.keys(), "a kernel for a format that is not declared"
+
+    def format_datetime(value: datetime, format: str = "RFC3339") -> str:
+        """Write an aware datetime in ``format``.  Formats with a numeric offset keep the
+        value's offset; formats with a zone name (written ``GMT`` in RFC1123, ``UTC``
+        elsewhere) or none write the value in UTC.  Fractions are written only where the
+        format holds them (RFC3339 as Go does, trailing zeros cut; ISO8601 as
+        ``isoformat()``; EPOCH).
+
+        >>> from datetime import timezone, timedelta
+        >>> dt = datetime(2023, 7, 18, 7, 31, tzinfo=timezone(timedelta(hours=2)))
+        >>> format_datetime(dt)
+        '2023-07-18T07:31:00+02:00'
+        >>> format_datetime(dt, "RFC1123")
+        'Tue, 18 Jul 2023 05:31:00 GMT'
+        >>> format_datetime(dt, "ANSIC")
+        'Tue Jul 18 05:31:00 2023'
+        >>> format_datetime(dt, "EPOCH")
+        '1689658260'
+        """
+        if not isinstance(value, datetime):
+            raise TypeError(f"datetime value must be datetime, not {type(value).__name__}")
+        if not isinstance(format, str):
+            raise TypeError(f"datetime format must be str, not {type(format).__name__}")
+        writing = table.get(format)
+        if writing is None:
+            raise datetime_error("unknown_format", value.isoformat(), None, None, format)
+        write, keeps_offset, two_digit_year = writing
+        v = value
+        if value.tzinfo is _UTC:
+            minutes = 0  # the common case: nothing to check or convert
+        else:
+            offset = value.utcoffset()
+            if offset is None:
+                raise datetime_error("naive", value.isoformat(), None, format)
+            seconds = offset.seconds
+            if seconds % 60 or offset.microseconds:
+                raise datetime_error("offset_seconds", value.isoformat(), None, format)
+            minutes = offset.days * 1440 + seconds // 60
+            if not keeps_offset:
+                try:
+                    v = (value - offset).replace(tzinfo=_UTC)
+                except OverflowError:
+                    raise datetime_error("utc_range", value.isoformat(), None,
+                                         format) from None
+        if two_digit_year and not 1969 <= v.year <= 2068:
+            raise datetime_error("two_digit_year", value.isoformat(), None, format,
+                                 value=v.year)
+        return write(v, minutes)
+
+    return format_datetime
+
+
+#: The declared writers only (the Python twin's).
+format_datetime = format_datetime_with({})

