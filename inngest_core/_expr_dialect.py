@@ -808,14 +808,20 @@ class DialectProgram:
         return value
 
     def substitute(self, bindings: Mapping[str, object]) -> DialectProgram:
-        """The program with bound variables replaced by literals (as ``Program.substitute``);
-        the result is re-read as dialect source, so string literals are lifted raw as the
-        server lifts an interpolated pause expression (R17)."""
-        from ._expr_subst import substitute, unparse
+        """The program with bound variables replaced by literals.  With the triggering
+        ``event`` alone this is what the server stores for a pause (``residual.go:
+        Interpolate``, R17: :mod:`inngest_core._dialect_interpolate`), its errors included;
+        other bindings are substituted and folded as ``Program.substitute`` does.  The text
+        is read again as dialect source, so string literals are lifted raw."""
+        if set(bindings) == {"event"}:
+            from ._dialect_interpolate import interpolate
 
-        source_ast = _parse_source(self.source)
-        return compile_dialect(unparse(substitute(source_ast, bindings)),
-                               max_comprehension_steps=self._max_steps)
+            source = interpolate(self.source, bindings)
+        else:
+            from ._expr_subst import substitute, unparse
+
+            source = unparse(substitute(_parse_source(self.source), bindings))
+        return compile_dialect(source, max_comprehension_steps=self._max_steps)
 
 
 def _unlift(node: Any, values: dict[str, Any]) -> Any:
@@ -1107,16 +1113,10 @@ def _policy_violations(node: Node, policy: Mapping[str, bool], out: list[str]) -
 
 
 def interpolate(source: str, activation: Mapping[str, Any]) -> str:
-    """``residual.go: Interpolate`` as far as this package reproduces it (R17): a source
-    without ``event.`` is returned as is; otherwise the bound variables are substituted and
-    folded (``Program.substitute``) and the tree written back as CEL.  The server's second
-    pass (re-serialising through the lifting tree parser when a trigger field is missing) is
-    not reproduced; see the known differences."""
-    if "event." not in source:
-        return source
-    from ._expr_subst import substitute, unparse
+    """``residual.go: Interpolate`` (R17): see :mod:`inngest_core._dialect_interpolate`."""
+    from ._dialect_interpolate import interpolate as run
 
-    return unparse(substitute(_parse_source(source), activation))
+    return run(source, activation)
 
 
 def validate(source: str, policy: Mapping[str, bool] | str | None = None) -> None:

@@ -16,7 +16,7 @@ DATA = Path(__file__).parent / "inngest_dialect"
 FILES = ("expressions_test.json", "unknown_test.json", "validation_test.json",
          "residual_test.json", "lifted_evaluation_test.json", "data_test.json",
          "expr_lift_test.json", "expr_aggregate.json", "behaviour_matrix.json",
-         "dialect_examples.json")
+         "dialect_examples.json", "interpolate_probes.json")
 
 _GO_DURATION = re.compile(r"(-?)((?:[0-9.]+(?:ns|us|µs|ms|s|m|h))+)\Z")
 _UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}

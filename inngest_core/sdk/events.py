@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-__all__ = ["events_in", "PYTHON", "JSON"]
+__all__ = ["events_in", "as_the_server_reads", "PYTHON", "JSON"]
 
 #: The error for a bad event given from Python.
 PYTHON: Final = 'an event is a mapping with a "name" (a non-empty str)'
@@ -46,3 +46,30 @@ def events_in(doc: object, *, wording: str = PYTHON) -> list[dict[str, Any]]:
             raise ValueError('an event\'s "data" must be an object')
         out.append(item)
     return out
+
+
+def as_the_server_reads(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The triggering event as Inngest's executor gives it to an expression
+    (``pkg/event/event.go: Event.Map``, after ``json.Unmarshal``): every JSON number in
+    ``data`` and ``user`` is a float64, ``ts`` a float, ``user`` at least ``{}``, ``v`` only
+    when set.
+
+    >>> as_the_server_reads({"name": "a/b", "data": {"n": 5, "ok": True}, "ts": 17})
+    {'name': 'a/b', 'data': {'n': 5.0, 'ok': True}, 'user': {}, 'id': '', 'ts': 17.0}
+    """
+    seen = {"name": event.get("name"), "data": _floats(event.get("data") or {}),
+            "user": _floats(event.get("user") or {}), "id": event.get("id") or "",
+            "ts": float(event.get("ts") or 0)}
+    if event.get("v"):
+        seen["v"] = event["v"]
+    return seen
+
+
+def _floats(value: Any) -> Any:
+    if type(value) is int:
+        return float(value)
+    if isinstance(value, Mapping):
+        return {key: _floats(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_floats(item) for item in value]
+    return value

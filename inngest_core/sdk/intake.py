@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Final, cast
 
 from ..wait import ExpressionIndex
-from .events import events_in
+from .events import as_the_server_reads, events_in
 from .function import Trigger
 from .store import dumps, us
 from .transport import Target
@@ -96,9 +96,10 @@ class WaitIndex:
 
     def add(self, run_id: str, seq: int, name: str, expression: str | None,
             event: Mapping[str, Any]) -> None:
-        """File the wait of ``run_id``; ``expression`` is read with the run's triggering
-        ``event`` substituted.  An expression that does not compile raises (the wait can
-        then only time out)."""
+        """File the wait of ``run_id``; ``expression`` is stored as the server stores it: the
+        run's triggering ``event`` (as the server reads it, JSON numbers as floats)
+        interpolated into it (``residual.go: Interpolate``).  An expression that does not
+        compile, or whose interpolation fails, raises (the wait can then only time out)."""
         self._seq[run_id] = seq
         if expression is None:
             self._plain.setdefault(name, {})[run_id] = seq
@@ -106,7 +107,7 @@ class WaitIndex:
         index = self._indexes.get(name)
         if index is None:
             index = self._indexes[name] = ExpressionIndex(dialect="inngest")
-        index.add(run_id, expression, event=event)
+        index.add(run_id, expression, event=as_the_server_reads(event))
 
     def remove(self, run_id: str, name: str) -> None:
         self._seq.pop(run_id, None)
