@@ -16,12 +16,14 @@ from inngest_core._expr_parse_c import parse
 
 __all__ = ["parse", "Program", "compile_program"]
 
-from cpython.object cimport PyObject, PyTypeObject
+from cpython.object cimport PyObject, PyTypeObject, Py_TYPE
 from cpython.dict cimport PyDict_GetItemWithError, PyDict_Next
-from cpython.unicode cimport PyUnicode_FindChar, PyUnicode_Tailmatch, PyUnicode_Contains
+from cpython.unicode cimport PyUnicode_Tailmatch, PyUnicode_Contains
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.list cimport PyList_GET_SIZE, PyList_GET_ITEM
-from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
+from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM, PyTuple_New
+from cpython.ref cimport Py_INCREF
+from cpython.unicode cimport PyUnicode_GET_LENGTH, PyUnicode_READ_CHAR
 
 from collections.abc import Mapping as _Mapping
 
@@ -52,6 +54,44 @@ cdef extern from *:
     bint expr_add_overflow(long long a, long long b, long long* r) noexcept nogil
     bint expr_sub_overflow(long long a, long long b, long long* r) noexcept nogil
     bint expr_mul_overflow(long long a, long long b, long long* r) noexcept nogil
+
+
+cdef extern from *:
+    """
+    #include <string.h>
+    /* Does the exact str s hold a '.'?  An ASCII name (the usual activation key) is
+       searched with memchr, the rest with PyUnicode_FindChar. */
+    static inline int expr_has_dot(PyObject *s) {
+        if (PyUnicode_IS_COMPACT_ASCII(s))
+            return memchr(PyUnicode_DATA(s), '.', (size_t)PyUnicode_GET_LENGTH(s)) != NULL;
+        return PyUnicode_FindChar(s, '.', 0, PyUnicode_GetLength(s), 1) >= 0;
+    }
+    """
+    bint has_dot "expr_has_dot" (object s) noexcept
+
+
+cdef extern from *:
+    """
+    /* a == b for two exact strs: by length, kind and code units, without PyUnicode_Compare's
+       ordering (Cython's str == str) */
+    static inline int expr_str_equal(PyObject *a, PyObject *b) {
+        Py_ssize_t n;
+        int kind;
+        if (a == b)
+            return 1;
+    #if PY_VERSION_HEX < 0x030C0000
+        if (!PyUnicode_IS_READY(a) || !PyUnicode_IS_READY(b))  /* a legacy str: not laid out yet */
+            return PyUnicode_Compare(a, b) == 0;
+    #endif
+        n = PyUnicode_GET_LENGTH(a);
+        kind = PyUnicode_KIND(a);
+        if (n != PyUnicode_GET_LENGTH(b) || kind != (int)PyUnicode_KIND(b))
+            return 0;
+        return memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * (size_t)kind) == 0;
+    }
+    """
+    bint str_equal "expr_str_equal" (str a, str b) noexcept
+    void tuple_steal "PyTuple_SET_ITEM" (object tuple, Py_ssize_t i, PyObject* item)
 
 
 # The runtime's names, bound on the first compile (parsing does not need the runtime).
@@ -100,6 +140,8 @@ cdef int bind() except -1:
     PLAIN_MAPPING = lib.plain_mapping
     FUNCTIONS = lib.FUNCTIONS
     NATIVE_FUNCTIONS = native_functions(lib.OVERLOADS)
+    for name, operator in CEL_OPERATORS.items():
+        (<Operator>operator).fn = FUNCTIONS.get((name, (<Operator>operator).arity, False))
     TYPES = lib.TYPES
     RECURSION_ROOM = lib.recursion_room
     BOUND = True
@@ -127,11 +169,6 @@ cdef inline object cel_in(object v):
         if overflow == 0:
             return v
     return TO_CEL(v)
-
-
-cdef object function(str name, Py_ssize_t arity, bint receiver):
-    """The runtime's callable for a function, or None (``call`` then says why not)."""
-    return FUNCTIONS.get((name, arity, receiver))
 
 
 cdef inline object apply1(object fn, object a):
@@ -254,11 +291,28 @@ cdef class Path(Node):
     cdef tuple missing_keys     # missing_keys[i]: the error when fields[i] is absent
 
     cdef object eval(self, dict act, Scope sc):
+        # Through exact dicts of str keys the walk takes no references: a str key's hash and
+        # equality are the str's own, so no code runs between the lookups and each dict read
+        # stays alive in its parent (the activation, held by the caller).  Any other value
+        # goes on in ``select``.
         cdef PyObject* p = PyDict_GetItemWithError(act, self.name)
-        cdef object o = self.missing if p is NULL else cel_in(<object>p)
+        cdef Py_ssize_t i
+        if p is NULL:
+            return self.select(self.missing, 0)
+        for i in range(PyTuple_GET_SIZE(self.fields)):
+            if Py_TYPE(<object>p) is not <PyTypeObject*>dict or not dict_str_keyed(<object>p):
+                return self.select(cel_in(<object>p), i)
+            p = PyDict_GetItemWithError(<object>p, <object>PyTuple_GET_ITEM(self.fields, i))
+            if p is NULL:
+                return <object>PyTuple_GET_ITEM(self.missing_keys, i)
+        return cel_in(<object>p)
+
+    cdef object select(self, object o, Py_ssize_t start):
+        """``o`` (a CEL value) selected by the fields from ``fields[start]`` on."""
+        cdef PyObject* p
         cdef Py_ssize_t i
         cdef str field
-        for i in range(PyTuple_GET_SIZE(self.fields)):
+        for i in range(start, PyTuple_GET_SIZE(self.fields)):
             field = <str>PyTuple_GET_ITEM(self.fields, i)
             if type(o) is dict:
                 p = PyDict_GetItemWithError(o, field)
@@ -406,7 +460,7 @@ cdef class Eq(Binary):
         cdef type t = type(l)
         if t is type(r):
             if t is str:
-                return (<str>l != <str>r) if self.op == NE else (<str>l == <str>r)
+                return str_equal(<str>l, <str>r) != (self.op == NE)
             if t is int or t is bool or t is float:
                 return (l != r) if self.op == NE else (l == r)
         return apply2(self.fn, l, r)
@@ -417,7 +471,7 @@ cdef class EqConst(WithLiteral):
     cdef object value
 
     cdef bint take(self, tuple literal) except -1:
-        if literal[0] != "const" or literal[1] not in FAST_KINDS:
+        if not tag_is(literal[0], "const") or literal[1] not in FAST_KINDS:
             return False
         self.value = literal[2]
         self.kind = FAST_KINDS[literal[1]]
@@ -427,7 +481,7 @@ cdef class EqConst(WithLiteral):
         cdef object l = self.left.eval(act, sc)
         if type(l) is self.kind:
             if self.kind is str:
-                return (<str>l != <str>self.value) if self.op == NE else (<str>l == <str>self.value)
+                return str_equal(<str>l, <str>self.value) != (self.op == NE)
             return (l != self.value) if self.op == NE else (l == self.value)
         return apply2(self.fn, l, self.value)
 
@@ -478,7 +532,7 @@ cdef class InSet(WithLiteral):
     cdef list listed
 
     cdef bint take(self, tuple literal) except -1:
-        if literal[0] != "list" or not literal[1]:
+        if not tag_is(literal[0], "list") or not literal[1]:
             return False
         kinds = {element[1] if element[0] == "const" else None for element in literal[1]}
         if len(kinds) != 1:
@@ -767,19 +821,27 @@ cdef inline int step(Scope sc) except -1:
 
 cdef class Operator:
     """How a dialect runs one operator: the node class (a Unary, a Binary or the Ternary),
-    its native variant ``op``, and the class taking a literal right operand, if any."""
+    its native variant ``op``, and the class taking a literal right operand, if any (with the
+    tag of the AST nodes it may take, and the same operator without it as ``plain``).  ``fn``
+    is the runtime's function of a CEL operator, found on bind."""
     cdef type node
     cdef int op
     cdef Py_ssize_t arity
     cdef type with_literal
+    cdef str literal_tag
+    cdef Operator plain
+    cdef object fn
 
 
-cdef Operator entry(type node, int op=0, type with_literal=None):
+cdef Operator entry(type node, int op=0, type with_literal=None, str literal_tag=None):
     cdef Operator made = Operator.__new__(Operator)
     made.node = node
     made.op = op
     made.arity = 3 if node is Ternary else (1 if issubclass(node, Unary) else 2)
     made.with_literal = with_literal
+    made.literal_tag = literal_tag
+    if with_literal is not None:
+        made.plain = entry(node, op)
     return made
 
 
@@ -788,11 +850,11 @@ cdef Operator entry(type node, int op=0, type with_literal=None):
 cdef dict CEL_OPERATORS = {
     "_&&_": entry(Logical, AND), "_||_": entry(Logical, OR), "_?_:_": entry(Ternary),
     "!_": entry(Not), "-_": entry(Negate),
-    "_==_": entry(Eq, EQ, EqConst), "_!=_": entry(Eq, NE, EqConst),
+    "_==_": entry(Eq, EQ, EqConst, "const"), "_!=_": entry(Eq, NE, EqConst, "const"),
     "_<_": entry(Compare, LT), "_<=_": entry(Compare, LE),
     "_>_": entry(Compare, GT), "_>=_": entry(Compare, GE),
     "_+_": entry(Arith, ADD), "_-_": entry(Arith, SUB), "_*_": entry(Arith, MUL),
-    "@in": entry(In, 0, InSet), "_[_]": entry(Index),
+    "@in": entry(In, 0, InSet, "list"), "_[_]": entry(Index),
 }
 
 #: The implementations with native code: a function of the runtime's table whose declared
@@ -816,6 +878,16 @@ cdef dict native_functions(dict overloads):
                                                 if type(kinds[0]) is type]))
     return found
 
+
+cdef enum:
+    K_CONST, K_IDENT, K_SELECT, K_HAS, K_CALL, K_METHOD, K_LIST, K_MAP, K_STRUCT, K_COMPREHENSION
+
+#: The AST's node tags (``_expr_ast``).
+cdef dict NODE_KINDS = {
+    "const": K_CONST, "ident": K_IDENT, "select": K_SELECT, "has": K_HAS, "call": K_CALL,
+    "method": K_METHOD, "list": K_LIST, "map": K_MAP, "struct": K_STRUCT,
+    "comprehension": K_COMPREHENSION,
+}
 
 cdef dict MACRO_KINDS = {
     "all": M_ALL, "exists": M_EXISTS, "exists_one": M_EXISTS_ONE, "map": M_MAP, "filter": M_FILTER,
@@ -843,22 +915,52 @@ cdef Node constant(object value):
 
 
 cdef object literal_value(str kind, object value):
-    if kind == "uint":
+    if kind is not None and str_equal(kind, "uint"):
         return UINT(value)
     return value
 
 
-cdef str chain_root(tuple node, dict scope, list fields):
-    """The variable a select chain ``name.f1.f2...`` is rooted at (not a comprehension's),
-    its field names appended to ``fields`` in order; None for any other chain."""
+cdef str chain_root(tuple node, dict scope):
+    """The variable a select chain ``name.f1.f2...`` is rooted at (not a comprehension's);
+    None for any other chain."""
     cdef tuple operand = node
-    while operand[0] == "select":
-        fields.append(operand[2])
+    while tag_is(operand[0], "select"):
         operand = operand[1]
-    if operand[0] != "ident" or operand[1] in scope:
+    if not tag_is(operand[0], "ident") or operand[1] in scope:
         return None
-    fields.reverse()
     return operand[1]
+
+
+cdef tuple chain_fields(tuple node):
+    """The field names of the select chain ``node`` (checked by ``chain_root``), in order."""
+    cdef tuple operand = node
+    cdef Py_ssize_t n = 0
+    while tag_is(operand[0], "select"):
+        n += 1
+        operand = operand[1]
+    cdef tuple fields = PyTuple_New(n)
+    operand = node
+    while n:
+        n -= 1
+        field = operand[2]
+        Py_INCREF(field)
+        tuple_steal(fields, n, <PyObject*>field)
+        operand = operand[1]
+    return fields
+
+
+cdef inline bint tag_is(object tag, str name) except -1:
+    """``tag == name`` for an AST node's tag, an exact str compared without ordering it."""
+    if type(tag) is str:
+        return str_equal(tag, name)
+    return tag == name
+
+
+cdef str variable_name(str name):
+    """A variable's name as written, less the leading dot of a root-qualified ``.name``."""
+    if PyUnicode_GET_LENGTH(name) and PyUnicode_READ_CHAR(name, 0) == 46:
+        return name[1:]
+    return name
 
 
 cdef class Builder:
@@ -872,14 +974,18 @@ cdef class Builder:
 
     cdef Node build(self, tuple node, dict scope):
         cdef str tag = node[0]
+        cdef object found = NODE_KINDS.get(tag)    # one lookup, not a comparison per tag
         cdef Node built
-        if tag == "const":
+        if found is None:
+            raise ValueError(f"unknown expression node {tag!r}")
+        cdef int kind = found
+        if kind == K_CONST:
             built = Const.__new__(Const)
             (<Const>built).value = literal_value(node[1], node[2])
             return built
-        if tag == "ident":
+        if kind == K_IDENT:
             return self.ident(node[1], scope)
-        if tag == "select":
+        if kind == K_SELECT:
             if self.dotted:
                 built = self.dotted_chain(node, scope)
                 if built is not None:
@@ -893,16 +999,16 @@ cdef class Builder:
             (<Select>built).field = node[2]
             (<Select>built).missing = no_such_key(node[2])
             return built
-        if tag == "has":
+        if kind == K_HAS:
             built = Has.__new__(Has)
             (<Has>built).operand = self.build(node[1], scope)
             (<Has>built).field = node[2]
             return built
-        if tag == "call":
+        if kind == K_CALL:
             return self.call(node[1], node[2], scope)
-        if tag == "method":
+        if kind == K_METHOD:
             return self.method(node[1], node[2], node[3], scope)
-        if tag == "list":
+        if kind == K_LIST:
             items = tuple([self.build(e, scope) for e in node[1]])
             if all_constant(items):
                 # A constant list is a tuple, made once (the runtime never changes a list),
@@ -915,7 +1021,7 @@ cdef class Builder:
             built = ListLit.__new__(ListLit)
             (<ListLit>built).items = items
             return built
-        if tag == "map":
+        if kind == K_MAP:
             keys = tuple([self.build(k, scope) for k, _ in node[1]])
             values = tuple([self.build(v, scope) for _, v in node[1]])
             if all_constant(keys) and all_constant(values):
@@ -925,43 +1031,37 @@ cdef class Builder:
             (<MapLit>built).keys = keys
             (<MapLit>built).values = values
             return built
-        if tag == "struct":
+        if kind == K_STRUCT:
             built = Failing.__new__(Failing)
             (<Failing>built).error = LIB_ERROR("message", name=node[1])
             return built
-        if tag == "comprehension":
-            return self.comprehension(node, scope)
-        raise ValueError(f"unknown expression node {tag!r}")
+        return self.comprehension(node, scope)
 
     cdef Node path(self, tuple node, dict scope):
         """``name.f1.f2...`` rooted at a variable (not a comprehension's): one Path node."""
-        cdef list fields = []
-        cdef str name = chain_root(node, scope, fields)
+        cdef str name = chain_root(node, scope)
         if name is None:
             return None
-        cdef Node root = self.ident(name, scope)
-        if type(root) is not Ident:
-            return None
-        cdef tuple key = tuple(fields)
+        name = variable_name(name)
+        cdef tuple key = chain_fields(node)
         cdef tuple known = PATHS.get(key)
         if known is None:
             if len(PATHS) >= MISSING_LIMIT:
                 PATHS.clear()
-            known = PATHS[key] = (key, tuple([no_such_key(f) for f in fields]))
+            known = PATHS[key] = (key, tuple([no_such_key(f) for f in key]))
         cdef Path built = Path.__new__(Path)
-        built.name = (<Ident>root).name
-        built.missing = (<Ident>root).missing
+        built.name = name
+        built.missing = missing_name(name)
         built.fields = known[0]
         built.missing_keys = known[1]
         return built
 
     cdef Node dotted_chain(self, tuple node, dict scope):
-        cdef list fields = []
-        cdef str root = chain_root(node, scope, fields)
+        cdef str root = chain_root(node, scope)
         if root is None:
             return None
-        if root.startswith("."):
-            root = root[1:]
+        cdef list fields = list(chain_fields(node))
+        root = variable_name(root)
         cdef DottedChain built = DottedChain.__new__(DottedChain)
         built.root = root
         built.fields = tuple(fields)
@@ -975,20 +1075,26 @@ cdef class Builder:
             (<Local>built).slot = scope[name]
             return built
         built = Ident.__new__(Ident)
-        (<Ident>built).name = name[1:] if name.startswith(".") else name
+        (<Ident>built).name = variable_name(name)
         (<Ident>built).missing = missing_name((<Ident>built).name)
         return built
 
     cdef Node call(self, str name, tuple args, dict scope):
         cdef Operator found = self.operators.get(name)
         if found is not None and found.arity == len(args):
-            return self.operator(found, function(name, found.arity, False), args, scope)
+            return self.operator(found, found.fn, args, scope)
         return self.function(name, False, args, scope)
 
     cdef Node operator(self, Operator found, object fn, tuple args, dict scope):
         """The node ``found`` names for ``args`` (AST nodes), ``fn`` its runtime function."""
         cdef Node built
+        cdef object literal
         if found.with_literal is not None:
+            literal = args[1]
+            if (type(literal) is tuple and PyTuple_GET_SIZE(literal)
+                    and type(literal[0]) is str and not str_equal(literal[0], found.literal_tag)):
+                # What ``take`` would refuse at once, known without making the node.
+                return self.operator(found.plain, fn, args, scope)
             built = new_node(found.with_literal)
             if (<WithLiteral>built).take(args[1]):
                 (<WithLiteral>built).left = self.build(args[0], scope)
@@ -1237,8 +1343,7 @@ cdef bint binds_dotted(dict act, tuple names) except -1:
     cdef PyObject* key
     cdef PyObject* value
     while PyDict_Next(act, &pos, &key, &value):
-        if type(<object>key) is str and PyUnicode_FindChar(<object>key, 46, 0,
-                                                           len(<str><object>key), 1) >= 0:
+        if type(<object>key) is str and has_dot(<object>key):
             for name in names:
                 if name in act:
                     return True

@@ -22,6 +22,10 @@ stack of more than ``max_depth`` frames fails at once, before the rest of the so
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_INCREF, Py_XDECREF
+from cpython.tuple cimport PyTuple_New
+from cpython.unicode cimport PyUnicode_GET_LENGTH
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 
 from inngest_core.errors import (
@@ -46,6 +50,8 @@ cdef extern from "Python.h":
     object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
     int PyUnicode_4BYTE_KIND
     object PyBytes_FromStringAndSize(const char* v, Py_ssize_t n)
+    void PyUnicode_InternInPlace(PyObject** string)
+    void tuple_steal "PyTuple_SET_ITEM" (object tuple, Py_ssize_t i, PyObject* item)
 
 
 # Tokens.
@@ -137,9 +143,23 @@ cdef tuple NULL_NODE = ("const", "null", None)
 cdef tuple EMPTY = ()
 
 # Identifier strings are shared across parses; the table is cleared if a stream of distinct
-# names ever makes it large.
+# names ever makes it large.  A name new to the table is made the interpreter's interned str
+# (up to INTERN_LIMIT of them, and short ones only: Python 3.12 keeps an interned str for
+# good), the object a literal key in Python source is, so a dict lookup by it matches on
+# identity instead of comparing characters.
 cdef dict NAMES = {}
 cdef Py_ssize_t NAMES_LIMIT = 65536
+cdef Py_ssize_t INTERNED = 0
+cdef Py_ssize_t INTERN_LIMIT = 65536
+cdef Py_ssize_t INTERN_LENGTH = 64
+
+# In front of NAMES, a direct-mapped cache of recent identifiers keyed by a hash of their
+# code units, so a known name is found without making a str for it (slots own a reference).
+cdef enum:
+    NAME_SLOTS = 1024
+cdef PyObject* NAME_CACHE[NAME_SLOTS]
+cdef uint64_t FNV_OFFSET = 14695981039346656037ULL    # FNV-1a, over the code units
+cdef uint64_t FNV_PRIME = 1099511628211ULL
 
 
 cdef inline bint is_digit(Py_UCS4 c) noexcept nogil:
@@ -186,11 +206,20 @@ cdef inline Py_ssize_t put_utf8(unsigned char* out, Py_ssize_t k, uint32_t c) no
 
 
 cdef object intern_name(str name):
+    global INTERNED
     cdef object known = NAMES.get(name)
+    cdef PyObject* made
     if known is not None:
         return known
     if len(NAMES) >= NAMES_LIMIT:
         NAMES.clear()
+    if INTERNED < INTERN_LIMIT and PyUnicode_GET_LENGTH(name) <= INTERN_LENGTH:
+        made = <PyObject*>name
+        Py_INCREF(name)
+        PyUnicode_InternInPlace(&made)
+        name = <str>made
+        Py_XDECREF(made)
+        INTERNED += 1
     NAMES[name] = name
     return name
 
@@ -208,9 +237,11 @@ cdef class Parser:
     cdef uint64_t magnitude     # T_INT / T_UINT: the digits' value
     cdef bint overflow          # ... which did not fit 64 bits
     cdef object value           # T_IDENT / T_QUOTED / T_STRING / T_BYTES
-    # The stacks.
-    cdef list values
+    # The stacks.  The value stack is a C array owning a reference to each of its nvalues
+    # nodes (a list would resize as it grows and shrinks), beside their heights.
+    cdef PyObject** values
     cdef int* heights
+    cdef Py_ssize_t nvalues
     cdef Py_ssize_t heights_size
     cdef Frame* frames
     cdef Py_ssize_t nframes
@@ -224,10 +255,16 @@ cdef class Parser:
     cdef Py_ssize_t pending_at
 
     def __cinit__(self):
+        self.values = NULL
+        self.nvalues = 0
         self.heights = NULL
         self.frames = NULL
 
     def __dealloc__(self):
+        cdef Py_ssize_t i
+        for i in range(self.nvalues):
+            Py_XDECREF(self.values[i])
+        PyMem_Free(self.values)
         PyMem_Free(self.heights)
         PyMem_Free(self.frames)
 
@@ -237,12 +274,12 @@ cdef class Parser:
         self.data = PyUnicode_DATA(source)
         self.n = len(source)
         self.max_depth = max_depth
-        self.values = []
         self.heights_size = 16
+        self.values = <PyObject**>PyMem_Malloc(self.heights_size * sizeof(PyObject*))
         self.heights = <int*>PyMem_Malloc(self.heights_size * sizeof(int))
         self.frames_size = 16
         self.frames = <Frame*>PyMem_Malloc(self.frames_size * sizeof(Frame))
-        if self.heights == NULL or self.frames == NULL:
+        if self.values == NULL or self.heights == NULL or self.frames == NULL:
             raise MemoryError()
         self.nframes = 0
         self.qualified = False
@@ -360,11 +397,13 @@ cdef class Parser:
     cdef int lex_word(self, Py_ssize_t i) except -1:
         cdef Py_ssize_t j = i + 1
         cdef Py_ssize_t n = self.n
-        cdef Py_UCS4 c
+        cdef Py_UCS4 c = self.at(i)
+        cdef uint64_t h = (FNV_OFFSET ^ <uint64_t>c) * FNV_PRIME
         while j < n:
             c = self.at(j)
             if not (is_letter(c) or is_digit(c)):
                 break
+            h = (h ^ <uint64_t>c) * FNV_PRIME
             j += 1
         self.end = j
         c = self.at(i)
@@ -384,8 +423,28 @@ cdef class Parser:
             self.tok = T_FALSE
             return 0
         self.tok = T_IDENT
-        self.value = intern_name(self.source[i:j])
+        self.value = self.name(i, j, <Py_ssize_t>((h ^ (h >> 29)) & (NAME_SLOTS - 1)))
         return 0
+
+    cdef object name(self, Py_ssize_t i, Py_ssize_t j, Py_ssize_t slot):
+        """The shared str of the identifier ``source[i:j]``, whose cache slot is ``slot``."""
+        cdef PyObject* cached = NAME_CACHE[slot]
+        cdef Py_ssize_t k
+        cdef int kind
+        cdef void* data
+        if cached is not NULL and PyUnicode_GET_LENGTH(<object>cached) == j - i:
+            kind = PyUnicode_KIND(<object>cached)
+            data = PyUnicode_DATA(<object>cached)
+            k = 0
+            while k < j - i and PyUnicode_READ(kind, data, k) == self.at(i + k):
+                k += 1
+            if k == j - i:
+                return <object>cached
+        found = intern_name(self.source[i:j])
+        Py_INCREF(found)
+        NAME_CACHE[slot] = <PyObject*>found
+        Py_XDECREF(cached)
+        return found
 
     cdef int lex_quoted(self, Py_ssize_t i) except -1:
         cdef Py_ssize_t j = i + 1
@@ -581,19 +640,43 @@ cdef class Parser:
     # ------------------------------------------------------------------ stacks
 
     cdef int push(self, object node, int height) except -1:
-        cdef Py_ssize_t size = len(self.values)
+        cdef Py_ssize_t size = self.nvalues
         cdef int* grown
+        cdef PyObject** more
         if height > self.max_depth:
             raise depth_limit_error(self.max_depth)
         if size >= self.heights_size:
+            more = <PyObject**>PyMem_Realloc(self.values,
+                                             2 * self.heights_size * sizeof(PyObject*))
+            if more == NULL:
+                raise MemoryError()
+            self.values = more
             grown = <int*>PyMem_Realloc(self.heights, 2 * self.heights_size * sizeof(int))
             if grown == NULL:
                 raise MemoryError()
             self.heights = grown
             self.heights_size *= 2
-        self.values.append(node)
+        Py_INCREF(node)
+        self.values[size] = <PyObject*>node
         self.heights[size] = height
+        self.nvalues = size + 1
         return 0
+
+    cdef inline object pop(self):
+        """The value on top, taken off the stack."""
+        self.nvalues -= 1
+        cdef object node = <object>self.values[self.nvalues]
+        Py_XDECREF(self.values[self.nvalues])
+        return node
+
+    cdef tuple take(self, Py_ssize_t base):
+        """The values from ``base`` up, taken off the stack as a tuple."""
+        cdef Py_ssize_t i
+        cdef tuple items = PyTuple_New(self.nvalues - base)
+        for i in range(base, self.nvalues):
+            tuple_steal(items, i - base, self.values[i])
+        self.nvalues = base
+        return items
 
     cdef int open(self, int kind, int op, Py_ssize_t pos) except -1:
         cdef Frame* grown
@@ -608,7 +691,7 @@ cdef class Parser:
         self.frames[self.nframes].kind = kind
         self.frames[self.nframes].op = op
         self.frames[self.nframes].pos = pos
-        self.frames[self.nframes].base = len(self.values)
+        self.frames[self.nframes].base = self.nvalues
         self.nframes += 1
         return 0
 
@@ -619,7 +702,7 @@ cdef class Parser:
         """The greatest height among values[first:]."""
         cdef int h = 0
         cdef Py_ssize_t i
-        for i in range(first, len(self.values)):
+        for i in range(first, self.nvalues):
             if self.heights[i] > h:
                 h = self.heights[i]
         return h
@@ -627,25 +710,17 @@ cdef class Parser:
     cdef int reduce_one(self) except -1:
         """Finish the operator or ternary frame on top."""
         cdef Frame* f = &self.frames[self.nframes - 1]
-        cdef list values = self.values
-        cdef Py_ssize_t size = len(values)
+        cdef Py_ssize_t size = self.nvalues
         cdef int h
-        cdef object a, b, c
         if f.kind == F_BINARY:
             h = 1 + max(self.heights[size - 2], self.heights[size - 1])
-            b = values.pop()
-            a = values.pop()
-            node = ("call", OPERATOR_NAMES[f.op], (a, b))
+            node = ("call", OPERATOR_NAMES[f.op], self.take(size - 2))
         elif f.kind == F_NOT or f.kind == F_NEG:
             h = 1 + self.heights[size - 1]
-            a = values.pop()
-            node = ("call", "!_" if f.kind == F_NOT else "-_", (a,))
+            node = ("call", "!_" if f.kind == F_NOT else "-_", self.take(size - 1))
         else:  # F_TERNARY in S_ELSE
             h = 1 + max(self.heights[size - 3], self.heights[size - 2], self.heights[size - 1])
-            c = values.pop()
-            b = values.pop()
-            a = values.pop()
-            node = ("call", "_?_:_", (a, b, c))
+            node = ("call", "_?_:_", self.take(size - 3))
         self.nframes -= 1
         self.qualified = False
         return self.push(node, h)
@@ -743,7 +818,7 @@ cdef class Parser:
                     if ((tok == T_RBRACKET and f.kind == F_LIST)
                             or (tok == T_RBRACE and f.kind == F_MAP and f.op == S_KEY)
                             or (tok == T_RPAREN and (f.kind == F_CALL or f.kind == F_METHOD)
-                                and f.base == len(self.values))):
+                                and f.base == self.nvalues)):
                         self.close()
                         operand = False
                         continue
@@ -837,7 +912,7 @@ cdef class Parser:
                 self.reduce_expression()
                 if self.nframes:
                     return self.unexpected()
-                return self.values[0]
+                return <object>self.values[0]
             else:
                 return self.unexpected()
 
@@ -892,11 +967,9 @@ cdef class Parser:
         return self.select_name(name, plain)
 
     cdef int select_name(self, object name, bint plain) except -1:
-        cdef list values = self.values
-        cdef Py_ssize_t last = len(values) - 1
-        cdef int h = self.heights[last] + 1
+        cdef int h = self.heights[self.nvalues - 1] + 1
         cdef bint qualified = self.qualified and plain
-        operand = values.pop()
+        operand = self.pop()
         self.push(("select", operand, name), h)
         self.qualified = qualified
         return 0
@@ -909,7 +982,7 @@ cdef class Parser:
 
     cdef bint open_struct(self) except -1:
         """``Name{``: the dotted name on top of the value stack becomes the type name."""
-        cdef object node = self.values.pop()
+        cdef object node = self.pop()
         cdef list parts = []
         while node[0] == "select":
             parts.append(node[2])
@@ -975,8 +1048,7 @@ cdef class Parser:
         cdef int kind = f.kind
         cdef Py_ssize_t base = f.base
         cdef Py_ssize_t pos = f.pos
-        cdef list values = self.values
-        cdef Py_ssize_t size = len(values)
+        cdef Py_ssize_t size = self.nvalues
         cdef int h = 1 + self.highest(base)
         cdef Py_ssize_t i
         cdef object node
@@ -988,21 +1060,20 @@ cdef class Parser:
                 raise depth_limit_error(self.max_depth)
             self.qualified = False
             return self.lex()
-        items = tuple(values[base:])
-        del values[base:]
+        items = self.take(base)
         if kind == F_LIST:
             node = ("list", items)
         elif kind == F_INDEX:
             h = 1 + max(h - 1, self.heights[base - 1])
-            node = ("call", "_[_]", (values.pop(), items[0]))
+            node = ("call", "_[_]", (self.pop(), items[0]))
         elif kind == F_MAP or kind == F_STRUCT:
             node = tuple([(items[i], items[i + 1]) for i in range(0, len(items), 2)])
             if kind == F_MAP:
                 node = ("map", node)
             else:
-                node = ("struct", values.pop(), node)
+                node = ("struct", self.pop(), node)
         elif kind == F_CALL:
-            name = values.pop()
+            name = self.pop()
             if name == "has" and len(items) == 1:
                 if items[0][0] != "select":
                     self.defer("invalid argument to has() macro", pos)
@@ -1012,9 +1083,9 @@ cdef class Parser:
             else:
                 node = ("call", name, items)
         else:  # F_METHOD
-            name = values.pop()
+            name = self.pop()
             h = 1 + max(h - 1, self.heights[base - 2])
-            target = values.pop()
+            target = self.pop()
             node = self.method(name, target, items, pos)
         self.qualified = False
         self.push(node, h)
