@@ -95,3 +95,24 @@ def test_the_runner_stores_waits_as_the_server_does() -> None:
         waits.add("r2", 2, "a/done", "event.data.big == async.data.big", trigger)
     with pytest.raises(EvaluationError, match="no such overload"):
         waits.add("r3", 3, "a/done", "event.data.n + 1 == async.data.n", trigger)
+
+
+def test_cancellation_is_matched_as_the_server_stores_it() -> None:
+    from inngest_core.sdk.flow import cancel_matches
+
+    trigger = {"name": "a/start", "data": {"id": "u1", "big": 1000000}}
+    assert cancel_matches("event.data.id == async.data.id", trigger,
+                          {"name": "a/stop", "data": {"id": "u1"}})
+    assert not cancel_matches("event.data.id == async.data.id", trigger,
+                              {"name": "a/stop", "data": {"id": "u2"}})
+    # interpolating fails (1e+06.0): the server keeps the expression as written, and with
+    # only `async` bound its `event` side is unknown: == is false, != true
+    assert not cancel_matches("event.data.big == async.data.big", trigger,
+                              {"name": "a/stop", "data": {"big": 1000000}})
+    assert not cancel_matches("event.data.big == async.data.big", trigger,
+                              {"name": "a/stop", "data": {}})
+    assert cancel_matches("event.data.big != async.data.big", trigger,
+                          {"name": "a/stop", "data": {"big": 1}})
+    # an expression interpolated to false never cancels
+    assert not cancel_matches("event.data.id == 'u2' && async.data.x == 1", trigger,
+                              {"name": "a/stop", "data": {"x": 1}})

@@ -30,6 +30,7 @@ place that knows the dialect.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -37,7 +38,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ..duration import format_duration
-from ..expr import Program
+from ..errors import EvaluationError, ExpressionLimitError, ExpressionSyntaxError
+from ..expr import Program, compile_expression
+from .events import as_the_server_reads
 from .intake import admit, triggered
 from .options import (FUNCTION_FAILED_EVENT, Batch, Cancel, Concurrency, Debounce,
                       FunctionOptions, Priority, RateLimit, Singleton, Throttle, Timeouts)
@@ -65,7 +68,9 @@ _FINISHED_EVENT: Final = "inngest/function.finished"
 
 def evaluate_option(program: Program, activation: Mapping[str, Any]) -> Any:
     """Evaluate an option's compiled expression.  Every key, ``if`` and ``run`` of every
-    option goes through here, so the dialect is switched in this one place.
+    option goes through here, so the dialect is switched in this one place.  (The events are
+    given as Python has them: the server's float64 JSON numbers would make ``priority.run``
+    of a plain number field no priority at all; see the README.)
 
     >>> from inngest_core.expr import compile_expression
     >>> evaluate_option(compile_expression("event.data.n + 1", dialect="inngest"),
@@ -73,6 +78,37 @@ def evaluate_option(program: Program, activation: Mapping[str, Any]) -> Any:
     '11'
     """
     return program.evaluate(activation)
+
+
+def cancel_matches(if_: str, trigger: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """Does ``event`` cancel a run triggered by ``trigger``?  As the server decides it: at the
+    run's start ``if_`` is interpolated with the trigger (``executor.go``: on an error the
+    expression is kept as written; ``false`` creates no pause), and the pause is matched
+    against ``{"async": event}`` in the Inngest dialect.
+
+    >>> trigger = {"name": "a/start", "data": {"id": "u1"}}
+    >>> cancel_matches("event.data.id == async.data.id", trigger,
+    ...                {"name": "a/cancel", "data": {"id": "u1"}})
+    True
+    """
+    pause = _cancel_pause(if_, json.dumps(as_the_server_reads(trigger), sort_keys=True))
+    if pause == "false":
+        return False
+    try:
+        program = compile_expression(pause, dialect="inngest")
+    except (ExpressionSyntaxError, ExpressionLimitError):
+        return False  # the server stores it all the same; nothing can match it
+    return program.matches({"async": as_the_server_reads(event)}) is True
+
+
+@functools.lru_cache(maxsize=4096)
+def _cancel_pause(if_: str, trigger: str) -> str:
+    from .._dialect_interpolate import interpolate
+
+    try:
+        return interpolate(if_, {"event": json.loads(trigger)})
+    except (EvaluationError, ExpressionSyntaxError, ExpressionLimitError):
+        return if_
 
 
 def key_hash(value: object) -> str:
@@ -490,16 +526,11 @@ class Flow:
                             else CANCEL_DEFAULT_NS
                         if now > created + timeout // 1000:
                             continue
-                        if cancel.if_program is not None:
-                            # docs/SDK_SPEC.md 4.3.2 cancel.if: `event` is the run's
-                            # triggering event, `async` the incoming one.
-                            try:
-                                hit = evaluate_option(cancel.if_program,
-                                                      {"event": trigger, "async": event})
-                            except Exception:
-                                hit = False
-                            if hit is not True:
-                                continue
+                        # docs/SDK_SPEC.md 4.3.2 cancel.if: `event` is the run's
+                        # triggering event, `async` the incoming one.
+                        if cancel.if_ is not None and not cancel_matches(cancel.if_, trigger,
+                                                                         event):
+                            continue
                         self._cancel(conn, run_id, {"reason": "cancel",
                                                     "event": _event_ref(event),
                                                     "if": cancel.if_})

@@ -125,7 +125,7 @@ class WaitIndex:
         matched = list(self._plain.get(name, {}))
         index = self._indexes.get(name)
         if index is not None:
-            # Every key filed is a run id.
-            matched.extend(cast("list[str]", index.match(event)))
+            # Every key filed is a run id; the event is read as the server reads it.
+            matched.extend(cast("list[str]", index.match(as_the_server_reads(event))))
         matched.sort(key=lambda run_id: self._seq.get(run_id, 0))
         return matched
