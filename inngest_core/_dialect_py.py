@@ -109,13 +109,7 @@ def _eval(node: Node, env: _Env) -> Any:
         if function == "_&&_" or function == "_||_":
             left = _eval(node[2][0], env)
             right = _eval(node[2][1], env)  # both sides, always (R11)
-            if type(left) is bool and type(right) is bool:
-                return (left and right) if function == "_&&_" else (left or right)
-            want = function == "_||_"
-            for value in (left, right):
-                if truthy(value) is want:
-                    return value
-            return right
+            return _truthy_logic(function, left, right)
         if function == "_?_:_":
             condition = _eval(node[2][0], env)  # R12: any value is a condition
             return _eval(node[2][1] if truthy(condition) else node[2][2], env)

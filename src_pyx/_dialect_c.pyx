@@ -403,27 +403,11 @@ cdef class Compare(DNode):
         cdef object r = self.right.eval(act, env)
         cdef type t = type(l)
         if t is type(r):
-            if t is str:
-                return compare_str(self.op, <str>l, <str>r)
-            if t is int or t is float:
+            if t is str or t is int or t is float:
                 return compare(self.op, l, r)
             if t is bool and (self.op == EQ or self.op == NE):
                 return (l is r) if self.op == EQ else (l is not r)
         return DIALECT_CALL(self.function, (l, r))
-
-
-cdef inline object compare_str(int op, str l, str r):
-    if op == EQ:
-        return l == r
-    if op == NE:
-        return l != r
-    if op == LT:
-        return l < r
-    if op == LE:
-        return l <= r
-    if op == GT:
-        return l > r
-    return l >= r
 
 
 cdef inline object compare(int op, object l, object r):
