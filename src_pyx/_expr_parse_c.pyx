@@ -27,6 +27,7 @@ from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.tuple cimport PyTuple_New
 from cpython.unicode cimport PyUnicode_GET_LENGTH
 from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.string cimport memcmp
 
 from inngest_core.errors import (
     ExpressionSyntaxError,
@@ -49,6 +50,7 @@ cdef extern from "Python.h":
     Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index) nogil
     object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
     int PyUnicode_4BYTE_KIND
+    int PyUnicode_1BYTE_KIND
     object PyBytes_FromStringAndSize(const char* v, Py_ssize_t n)
     void PyUnicode_InternInPlace(PyObject** string)
     void tuple_steal "PyTuple_SET_ITEM" (object tuple, Py_ssize_t i, PyObject* item)
@@ -160,6 +162,11 @@ cdef enum:
 cdef PyObject* NAME_CACHE[NAME_SLOTS]
 cdef uint64_t FNV_OFFSET = 14695981039346656037ULL    # FNV-1a, over the code units
 cdef uint64_t FNV_PRIME = 1099511628211ULL
+cdef Py_ssize_t HASHED_PREFIX = 32        # and the length: a long name costs no more to scan
+
+
+cdef inline bint is_blank(Py_UCS4 c) noexcept nogil:
+    return c == 32 or c == 9 or c == 10 or c == 13 or c == 12
 
 
 cdef inline bint is_digit(Py_UCS4 c) noexcept nogil:
@@ -311,14 +318,22 @@ cdef class Parser:
         """Read the next token into ``tok``, ``start``, ``end`` (and its value)."""
         cdef Py_ssize_t i = self.end
         cdef Py_ssize_t n = self.n
+        cdef int kind = self.kind
+        cdef void* data = self.data
+        cdef const unsigned char* octets = <const unsigned char*>data
         cdef Py_UCS4 c, d
         while i < n:
-            c = self.at(i)
-            if c == 32 or c == 9 or c == 10 or c == 13 or c == 12:
+            if kind == PyUnicode_1BYTE_KIND:  # a run of blanks in a tight loop
+                while i < n and is_blank(octets[i]):
+                    i += 1
+                if i >= n:
+                    break
+            c = PyUnicode_READ(kind, data, i)
+            if is_blank(c):
                 i += 1
-            elif c == 47 and i + 1 < n and self.at(i + 1) == 47:  # //
+            elif c == 47 and i + 1 < n and PyUnicode_READ(kind, data, i + 1) == 47:  # //
                 i += 2
-                while i < n and self.at(i) != 10:
+                while i < n and PyUnicode_READ(kind, data, i) != 10:
                     i += 1
             else:
                 break
@@ -399,12 +414,20 @@ cdef class Parser:
         cdef Py_ssize_t n = self.n
         cdef Py_UCS4 c = self.at(i)
         cdef uint64_t h = (FNV_OFFSET ^ <uint64_t>c) * FNV_PRIME
-        while j < n:
+        cdef Py_ssize_t hashed_end = min(n, i + HASHED_PREFIX)
+        while j < hashed_end:
             c = self.at(j)
             if not (is_letter(c) or is_digit(c)):
                 break
             h = (h ^ <uint64_t>c) * FNV_PRIME
             j += 1
+        else:
+            while j < n:
+                c = self.at(j)
+                if not (is_letter(c) or is_digit(c)):
+                    break
+                j += 1
+        h = (h ^ <uint64_t>(j - i)) * FNV_PRIME
         self.end = j
         c = self.at(i)
         if j - i == 2 and c == 105 and self.at(i + 1) == 110:
@@ -435,11 +458,15 @@ cdef class Parser:
         if cached is not NULL and PyUnicode_GET_LENGTH(<object>cached) == j - i:
             kind = PyUnicode_KIND(<object>cached)
             data = PyUnicode_DATA(<object>cached)
-            k = 0
-            while k < j - i and PyUnicode_READ(kind, data, k) == self.at(i + k):
-                k += 1
-            if k == j - i:
-                return <object>cached
+            if kind == self.kind:
+                if memcmp(data, <char*>self.data + i * kind, (j - i) * kind) == 0:
+                    return <object>cached
+            else:
+                k = 0
+                while k < j - i and PyUnicode_READ(kind, data, k) == self.at(i + k):
+                    k += 1
+                if k == j - i:
+                    return <object>cached
         found = intern_name(self.source[i:j])
         Py_INCREF(found)
         NAME_CACHE[slot] = <PyObject*>found
