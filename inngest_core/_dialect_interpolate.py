@@ -34,12 +34,12 @@ from typing import Any
 
 from . import _expr_lib as lib
 from ._expr_ast import Node
-from ._expr_dialect import (UNKNOWN, _chain, _parse_source, _standard,
-                            _walk, lift, registered_paths)
+from ._expr_dialect import (UNKNOWN, _chain, _parse_source, _standard, _walk, go_quote,
+                            lift, registered_paths)
 from ._expr_lib import CelError, Duration, Timestamp, UInt
 from .errors import EvaluationError
 
-__all__ = ["interpolate", "go_quote"]
+__all__ = ["interpolate"]
 
 
 def interpolate(source: str, activation: Mapping[str, Any]) -> str:
@@ -407,36 +407,6 @@ def _find(node: Any, kind: str) -> Any:
 
 
 # ---------------------------------------------------------------------------- cel-go's text
-
-
-def go_quote(text: str) -> str:
-    """Go's ``strconv.Quote``: ``"``, ``\\`` and the named controls escaped, other runes
-    Go's ``unicode.IsPrint`` rejects as ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN``.
-
-    >>> print(go_quote('a"b\\tc\\x01\\u200b é'))
-    "a\\"b\\tc\\x01\\u200b é"
-    """
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch == '"' or ch == "\\":
-            out.append("\\" + ch)
-        elif ch == " " or ch.isprintable():
-            out.append(ch)
-        elif ch in _NAMED:
-            out.append(_NAMED[ch])
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
-
-
-_NAMED = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-          "\v": "\\v"}
 
 
 # operators.go: precedence (a larger number binds more loosely; 0 for any other function)

@@ -162,24 +162,35 @@ _NUMBER = re.compile(r"[0-9]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _INT64_MAX = 2**63 - 1
 
 
-def _go_quote(raw: str) -> str:
-    """Go's ``strconv.Quote`` for the 27th literal on (it escapes the raw text)."""
+def go_quote(text: str) -> str:
+    """Go's ``strconv.Quote``: ``"``, ``\\`` and the named controls escaped, other runes
+    Go's ``unicode.IsPrint`` rejects as ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN`` (the 27th
+    lifted literal on, R2; cel-go's unparser and the tree parser's predicates, R17).
+
+    >>> print(go_quote('a"b\\tc\\x01\\u200b é'))
+    "a\\"b\\tc\\x01\\u200b é"
+    """
     out = ['"']
-    for ch in raw:
+    for ch in text:
+        code = ord(ch)
         if ch == '"' or ch == "\\":
             out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
+        elif ch == " " or ch.isprintable():
             out.append(ch)
+        elif ch in _NAMED_ESCAPES:
+            out.append(_NAMED_ESCAPES[ch])
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
     out.append('"')
     return "".join(out)
+
+
+_NAMED_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+                  "\t": "\\t", "\v": "\\v"}
 
 
 def _format_f(value: float) -> str:
@@ -225,7 +236,7 @@ def lift(source: str) -> tuple[str, dict[str, Any] | None]:
             while j < n and source[j] != ch:
                 j += 2 if source[j] == "\\" else 1
             raw = source[i + 1:min(j, n)]
-            emit(raw, _go_quote(raw))
+            emit(raw, go_quote(raw))
             i = j + 1
             continue
         previous = source[i - 1] if i else ""

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from inngest_core import ExpressionIndex
-from inngest_core._dialect_interpolate import go_quote, interpolate
+from inngest_core._dialect_interpolate import interpolate
+from inngest_core._expr_dialect import go_quote
 from inngest_core.errors import EvaluationError, ExpressionSyntaxError
 from inngest_core.sdk.events import as_the_server_reads
 from inngest_core.sdk.intake import WaitIndex
