@@ -21,8 +21,9 @@ from cpython.datetime cimport (
     datetime_new,
     import_datetime,
 )
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 import datetime as _dt
 
@@ -37,6 +38,7 @@ import_datetime()
 
 cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object)
+    bint PyUnicode_CheckExact(object)
     int PyUnicode_KIND(object)
     void* PyUnicode_DATA(object)
     Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index) nogil
@@ -88,6 +90,10 @@ for _i, _spec in enumerate(_formats.FORMATS):
 cdef int ISO_AUTO = N_FORMATS
 cdef int ISO_STRICT = _formats.detected_format(SCAN_ISO, 4, ZONE_ISO, True)
 cdef int ISO_LOOSE = _formats.detected_format(SCAN_ISO, 4, ZONE_ISO, False)
+#: The formats the fixed RFC 1123 and RFC 822 layouts are in (a weekday, a two-digit day, a
+#: zone name).
+cdef int RFC1123_DETECTED = _formats.detected_format(SCAN_EMAIL, 4, ZONE_NAME)
+cdef int RFC822_DETECTED = _formats.detected_format(SCAN_EMAIL, 2, ZONE_NAME)
 declare(ISO_AUTO, _formats.FORMATS[ISO_LOOSE])
 
 # Detection: the detected format of each shape (scanner, year width, zone rule), or -1.
@@ -118,8 +124,8 @@ cdef object UTC = _dt.timezone.utc
 cdef extern from *:
     """
     #include "datetime.h"
-    static PyObject *inngest_aware_datetime(int y, int mo, int d, int h, int mi, int s,
-                                            int us, PyObject *tz) {
+    static inline PyObject *inngest_aware_datetime(int y, int mo, int d, int h, int mi,
+                                                   int s, int us, PyObject *tz) {
         PyTypeObject *type = PyDateTimeAPI->DateTimeType;
         PyDateTime_DateTime *self = (PyDateTime_DateTime *)type->tp_alloc(type, 1);
         if (self == NULL) return NULL;
@@ -885,23 +891,190 @@ cdef inline Py_ssize_t zone_fast(cstr p, Py_ssize_t i, Py_ssize_t n, Out* o) noe
     return j
 
 
+# Fixed layouts read eight bytes at a time: a Window says, for the eight bytes at some place,
+# which must be digits and which must be a given character (a letter in either case), so one
+# load and a few mask operations check them all.  Windows are made from templates at import
+# by loading the template's own bytes, so they hold on any byte order.
+cdef struct Window:
+    uint64_t high           # 0xF0 in each digit byte
+    uint64_t three          # 0x30 in each digit byte
+    uint64_t six            # 0x06 in each digit byte
+    uint64_t fixed_mask     # 0xFF in each fixed byte (0xDF for a letter: either case)
+    uint64_t fixed_value
+
+
+cdef inline uint64_t load8(cstr p) noexcept nogil:
+    cdef uint64_t w
+    memcpy(&w, p, 8)
+    return w
+
+
+cdef inline bint fits(cstr p, Window* w) noexcept nogil:
+    """The eight bytes at p are as ``w`` says.  A digit byte is 0x30..0x39: its high nibble
+    is 3, and adding 6 leaves it 3 (0x3A..0x3F would carry into it); no byte carries into the
+    next, since the high nibbles are checked on the bytes as they are."""
+    cdef uint64_t x = load8(p)
+    return (((x & w.fixed_mask) ^ w.fixed_value) | ((x & w.high) ^ w.three)
+            | (((x + w.six) & w.high) ^ w.three)) == 0
+
+
+cdef uint64_t word(bytearray lanes):
+    cdef bytes b = bytes(lanes)
+    return load8(<cstr>b)
+
+
+cdef Window window(bytes template):
+    """``d`` a digit, ``?`` any byte, a letter that letter in either case, else that byte."""
+    cdef bytearray high = bytearray(8), three = bytearray(8), six = bytearray(8)
+    cdef bytearray mask = bytearray(8), value = bytearray(8)
+    cdef Window w
+    assert len(template) == 8
+    for k, ch in enumerate(template):
+        if ch == 100:  # d
+            high[k] = 0xF0
+            three[k] = 0x30
+            six[k] = 0x06
+        elif ch != 63:  # ?
+            mask[k] = 0xDF if is_letter(ch) else 0xFF
+            value[k] = ch & mask[k]
+    w.high = word(high)
+    w.three = word(three)
+    w.six = word(six)
+    w.fixed_mask = word(mask)
+    w.fixed_value = word(value)
+    return w
+
+
+# RFC 3339: "2006-01-02T15:04:05" is bytes 0..7, 8..10 (in the window at 8) and 11..18.
+cdef Window ISO_DATE = window(b"dddd-dd-")
+cdef Window ISO_DAY = window(b"ddT?????")
+cdef Window ISO_TIME = window(b"dd:dd:dd")
+# RFC 1123 with a two-digit day: "Mon, 02 Jan 2006 15:04:05 MST"; bytes 24 and 25 are read
+# one by one, the zone name (1 to 3 letters) from 26 to the end.
+cdef Window RFC1123_HEAD = window(b"???, dd ")
+cdef Window RFC1123_YEAR = window(b"??? dddd")
+cdef Window RFC1123_TIME = window(b" dd:dd:d")
+# RFC 822 with a two-digit day: "02 Jan 06 15:04 MST" or "02 Jan 06 15:04:05 MST".
+cdef Window RFC822_HEAD = window(b"dd ??? d")
+cdef Window RFC822_TIME = window(b"d dd:dd?")
+
+# Month names by a perfect hash of key3: (key * 0x1d21d7) >> 28 (32 bits) is a different slot
+# for each of the twelve; the slot's name is then compared whole.
+cdef int MONTH_SLOT[16]
+cdef unsigned int MONTH_KEY[13]
+cdef unsigned int WEEKDAY_KEY[7]
+
+
+cdef inline unsigned int month_slot(unsigned int key) noexcept nogil:
+    return <unsigned int>(<uint32_t>(key * 0x1d21d7u)) >> 28
+
+
+cdef inline int month_hashed(cstr p) noexcept nogil:
+    """month_of(p) by the hash: 1..12, or -1."""
+    cdef unsigned int k = key3(p)
+    cdef int m = MONTH_SLOT[month_slot(k)]
+    return m if MONTH_KEY[m] == k else -1
+
+
+def _tables():
+    for k in range(16):
+        MONTH_SLOT[k] = 0
+    MONTH_KEY[0] = 0  # slot 0 of no month: no key3 is 0
+    for m, name in enumerate(_formats.MONTH_ABBR, 1):
+        ascii_name = name.lower().encode()
+        key = key3(<cstr>ascii_name)
+        assert MONTH_SLOT[month_slot(key)] == 0, "the month hash has a collision"
+        MONTH_SLOT[month_slot(key)] = m
+        MONTH_KEY[m] = key
+    for d, name in enumerate(_formats.WEEKDAY_ABBR):
+        ascii_name = name.lower().encode()
+        WEEKDAY_KEY[d] = key3(<cstr>ascii_name)
+
+
+_tables()
+
+
+cdef inline int pair(cstr p) noexcept nogil:
+    """The two digits at p, already known to be digits."""
+    return (p[0] - 48) * 10 + p[1] - 48
+
+
+cdef inline int zone_at(cstr p, Py_ssize_t length) noexcept nogil:
+    """zone_minutes, with GMT and UTC first: the names these layouts mostly carry."""
+    cdef unsigned int k
+    if length == 3:
+        k = key3(p)
+        if k == 0x676d74 or k == 0x757463:  # gmt utc
+            return 0
+    return zone_minutes(p, length)
+
+
+cdef inline bint fixed_rfc1123(cstr p, Py_ssize_t n, Out* o) noexcept nogil:
+    """RFC 1123 with a two-digit day and a zone name, as fast_email reads it; False for any
+    other text (fast_email then reads it)."""
+    cdef int minutes
+    if n < 27 or n > 29:
+        return False
+    if not (fits(p, &RFC1123_HEAD) & fits(p + 8, &RFC1123_YEAR) & fits(p + 16, &RFC1123_TIME)):
+        return False
+    if <unsigned int>p[24] - 48u > 9u or p[25] != 32:
+        return False
+    o.month = month_hashed(p + 8)
+    minutes = zone_at(p + 26, n - 26)
+    if o.month < 0 or minutes == -9999:
+        return False
+    o.day = pair(p + 5)
+    o.year = pair(p + 12) * 100 + pair(p + 14)
+    o.hour = pair(p + 17)
+    o.minute = pair(p + 20)
+    o.second = pair(p + 23)
+    o.micro = 0
+    o.offset = minutes
+    if not valid(o, -1):
+        return False
+    return WEEKDAY_KEY[weekday_of(o.year, o.month, o.day)] == key3(p)
+
+
+cdef inline bint fixed_rfc822(cstr p, Py_ssize_t n, Out* o) noexcept nogil:
+    """RFC 822 with a two-digit day and a zone name, as fast_email reads it; False for any
+    other text."""
+    cdef Py_ssize_t zone = 16
+    cdef int minutes
+    if n < 17 or n > 22 or not (fits(p, &RFC822_HEAD) & fits(p + 8, &RFC822_TIME)):
+        return False
+    o.second = 0
+    if p[15] == 58:
+        if n < 20 or <unsigned int>p[16] - 48u > 9u or <unsigned int>p[17] - 48u > 9u \
+                or p[18] != 32:
+            return False
+        o.second = pair(p + 16)
+        zone = 19
+    elif p[15] != 32:
+        return False
+    o.month = month_hashed(p + 3)
+    minutes = zone_at(p + zone, n - zone)
+    if o.month < 0 or minutes == -9999:
+        return False
+    o.day = pair(p)
+    o.year = two_digit_year(pair(p + 7))
+    o.hour = pair(p + 10)
+    o.minute = pair(p + 13)
+    o.micro = 0
+    o.offset = minutes
+    return valid(o, -1)
+
+
 cdef inline bint fast_rfc3339(cstr p, Py_ssize_t n, Out* o) noexcept nogil:
-    cdef int y1, y2, c, oh, om, micro, k
+    cdef int c, oh, om, micro, k
     cdef Py_ssize_t i, j
-    if n < 20:
+    if n < 20 or not (fits(p, &ISO_DATE) & fits(p + 8, &ISO_DAY) & fits(p + 11, &ISO_TIME)):
         return False
-    if p[4] != 45 or p[7] != 45 or (p[10] | 32) != 116 or p[13] != 58 or p[16] != 58:
-        return False
-    y1 = dig2(p)
-    y2 = dig2(p + 2)
-    o.month = dig2(p + 5)
-    o.day = dig2(p + 8)
-    o.hour = dig2(p + 11)
-    o.minute = dig2(p + 14)
-    o.second = dig2(p + 17)
-    if (y1 | y2 | o.month | o.day | o.hour | o.minute | o.second) < 0:
-        return False
-    o.year = y1 * 100 + y2
+    o.year = pair(p) * 100 + pair(p + 2)
+    o.month = pair(p + 5)
+    o.day = pair(p + 8)
+    o.hour = pair(p + 11)
+    o.minute = pair(p + 14)
+    o.second = pair(p + 17)
     i = 19
     micro = 0
     if p[19] == 46:
@@ -1084,26 +1257,40 @@ cdef int fast_ctime(cstr p, Py_ssize_t n, int fid, Out* o) noexcept nogil:
     return fid if valid(o, weekday) else -1
 
 
+cdef inline int fast_detected(cstr p, Py_ssize_t n, Out* o) noexcept nogil:
+    """The format ``p``'s shape says it is in, read into ``o``; -1 when the fast layer cannot
+    tell."""
+    cdef int c
+    if n >= 20 and p[4] == 45:
+        return ISO_STRICT if fast_rfc3339(p, n, o) else -1
+    c = p[0] if n > 0 else 0
+    if is_letter(c) and n > 3:
+        if p[3] == 44:
+            if fixed_rfc1123(p, n, o):
+                return RFC1123_DETECTED
+            return fast_email(p, n, -1, o)
+        if p[3] == 32:
+            return fast_ctime(p, n, -1, o)
+    elif is_digit(c):
+        if fixed_rfc822(p, n, o):
+            return RFC822_DETECTED
+        return fast_email(p, n, -1, o)
+    return -1
+
+
 cdef inline int fast(cstr p, Py_ssize_t n, int fid, Out* o) noexcept nogil:
     """The format ``p`` is in (``fid``, or for -1 whichever format its shape says), read into
     ``o``; -1 when the fast layer cannot tell."""
-    cdef int c
     if fid < 0:
-        if n >= 20 and p[4] == 45:
-            return ISO_STRICT if fast_rfc3339(p, n, o) else -1
-        c = p[0] if n > 0 else 0
-        if is_letter(c) and n > 3:
-            if p[3] == 44:
-                return fast_email(p, n, -1, o)
-            if p[3] == 32:
-                return fast_ctime(p, n, -1, o)
-        elif is_digit(c):
-            return fast_email(p, n, -1, o)
-        return -1
+        return fast_detected(p, n, o)
     cdef int scanner = SPECS[fid].scanner
     if scanner == SCAN_ISO and not SPECS[fid].date_only:
         return fid if fast_rfc3339(p, n, o) else -1
     if scanner == SCAN_EMAIL:
+        if fid == RFC1123_DETECTED and fixed_rfc1123(p, n, o):
+            return fid
+        if fid == RFC822_DETECTED and fixed_rfc822(p, n, o):
+            return fid
         return fast_email(p, n, fid, o)
     if scanner == SCAN_CTIME:
         return fast_ctime(p, n, fid, o)
@@ -1140,15 +1327,20 @@ cdef inline int format_id(object format, object text) except -1:
     raise TypeError(f"datetime format must be str or None, not {type(format).__name__}")
 
 
-cdef inline object parse_scan(Scan* sc, object format, bint ascii):
+cdef inline object made(Out* o):
+    return aware(o.year, o.month, o.day, o.hour, o.minute, o.second, o.micro,
+                 UTC if o.offset == 0 else tz_for(o.offset))
+
+
+cdef inline object parse_scan(Scan* sc, object format, bint try_fast):
+    """``try_fast``: the fast layer may read it (a str's own ASCII buffer, not yet tried)."""
     cdef Fields f
     cdef Out o
     cdef int fid, minutes
     cdef int64_t micros
     fid = -1 if format is None else format_id(format, <object>sc.text)
-    if ascii and fast(sc.s, sc.n, fid, &o) >= 0:
-        return aware(o.year, o.month, o.day, o.hour, o.minute, o.second, o.micro,
-                     UTC if o.offset == 0 else tz_for(o.offset))
+    if try_fast and fast(sc.s, sc.n, fid, &o) >= 0:
+        return made(&o)
     if fid < 0:
         fid = predict(sc)
     if SPECS[fid].scanner == SCAN_EPOCH:
@@ -1176,7 +1368,8 @@ cdef str detect_scan(Scan* sc, bint ascii):
     return NAMES[run(sc, fid, &f)]
 
 
-cdef inline object parse_text(object text, object format):
+cdef inline object parse_text(object text, object format, bint fast_tried):
+    """``fast_tried``: the fast layer has already left this text (detected)."""
     cdef Scan sc
     if not isinstance(text, str):
         raise TypeError(f"datetime text must be str, not {type(text).__name__}")
@@ -1184,7 +1377,7 @@ cdef inline object parse_text(object text, object format):
     sc.text = <PyObject*>text
     if PyUnicode_IS_ASCII(text):
         sc.s = <cstr>PyUnicode_DATA(text)
-        return parse_scan(&sc, format, True)
+        return parse_scan(&sc, format, not fast_tried)
     sc.s = ascii_copy(text, sc.n)
     try:
         return parse_scan(&sc, format, False)
@@ -1195,7 +1388,7 @@ cdef inline object parse_text(object text, object format):
 @cython.binding(False)  # a plain C function: no cyfunction call overhead
 def parse_datetime(text, format=None):
     """Parse ``text`` into an aware datetime (see the Python twin)."""
-    return parse_text(text, format)
+    return parse_text(text, format, False)
 
 
 # The entry point callers get: a METH_FASTCALL function that takes one or two positional
@@ -1219,11 +1412,21 @@ cdef object KEYWORDS_PARSE_DATETIME = parse_datetime
 
 cdef object parse_datetime_entry(object module, PyObject** args, Py_ssize_t nargs,
                                  PyObject* kwnames):
+    cdef PyObject* text
+    cdef Out o
     if kwnames == NULL:
         if nargs == 1:
-            return parse_text(<object>args[0], None)
+            # The common call, detected on an exact ASCII str, is answered here; what the
+            # fast layer leaves goes to the reference scanner.
+            text = args[0]
+            if PyUnicode_CheckExact(<object>text) and PyUnicode_IS_ASCII(<object>text):
+                if fast_detected(<cstr>PyUnicode_DATA(<object>text),
+                                 PyUnicode_GET_LENGTH(<object>text), &o) >= 0:
+                    return made(&o)
+                return parse_text(<object>text, None, True)
+            return parse_text(<object>text, None, False)
         if nargs == 2:
-            return parse_text(<object>args[0], <object>args[1])
+            return parse_text(<object>args[0], <object>args[1], False)
     return PyObject_Vectorcall(KEYWORDS_PARSE_DATETIME, args, <size_t>nargs, kwnames)
 
 

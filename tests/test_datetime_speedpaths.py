@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import importlib
 import zoneinfo
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable
@@ -27,7 +28,7 @@ from inngest_core._datetime_formats import FORMATS
 pytestmark = pytest.mark.skipif(SKIP_COMPILED is not None, reason=SKIP_COMPILED or "")
 
 if SKIP_COMPILED is None:
-    from inngest_core import _datetime_c as c
+    c = importlib.import_module("inngest_core._datetime_c")
 
 WRITERS = {f.name: f.write for f in FORMATS}
 
@@ -117,3 +118,54 @@ def test_subclass_writes_itself(name: str) -> None:
     assert c.WRITE_KERNELS[name](value, 0) == WRITERS[name](value, 0)
     assert c.format_datetime(value, name) == py.format_datetime(value, name)
     assert c.format_datetime(value, name).startswith("sub:")
+
+
+# The fixed layouts: RFC 1123 and RFC 822 with a two-digit day and a zone name (every name the
+# zone rule knows, in either case), the RFC 3339 core, and texts near them.
+FIXED = [
+    "Tue, 18 Jul 2023 07:31:00 GMT", "tue, 18 jul 2023 07:31:00 utc",
+    "Sat, 01 Jan 0001 00:00:00 Z",
+    "Fri, 31 Dec 9999 23:59:59 UT", "Thu, 29 Feb 2024 12:00:00 EST", "Wed, 28 Feb 2024 12:00:00 PDT",
+    "Mon, 31 Jul 2023 23:59:59 cst", "Sun, 30 Apr 2023 10:10:10 MDT",
+    "18 Jul 23 07:31 UTC", "18 Jul 23 07:31:59 GMT", "01 JAN 69 00:00 z", "31 Dec 68 23:59 PST",
+    "29 Feb 24 07:31:00 EDT", "29 Feb 23 07:31 UTC", "31 Apr 23 07:31 UT", "18 Jul 23 24:00 UTC",
+    "2023-07-18T07:31:00Z", "2023-07-18t07:31:00z", "2023-07-18T07:31:00.5+02:00",
+]
+REPLACEMENTS = "09aZz :,-+.T\x7f\x00é"
+
+
+def near(text: str) -> list[str]:
+    """``text``, and every text one character away from it (replaced, dropped or doubled)."""
+    found = [text]
+    for i in range(len(text)):
+        found.extend(text[:i] + ch + text[i + 1:] for ch in REPLACEMENTS)
+        found.append(text[:i] + text[i + 1:])
+        found.append(text[:i] + text[i] + text[i:])
+    return found
+
+
+def parsed(fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        value = fn(*args)
+    except Exception as exc:  # noqa: BLE001 - the twins must agree on the exception too
+        return (type(exc).__name__, str(exc), getattr(exc, "position", None))
+    return ("ok", value, value.utcoffset())
+
+
+@pytest.mark.parametrize("base", FIXED)
+def test_fixed_layouts_read_what_the_python_twin_reads(base: str) -> None:
+    for text in near(base):
+        assert parsed(c.parse_datetime, text) == parsed(py.parse_datetime, text), text
+        assert outcome(c.detect_format, text) == outcome(py.detect_format, text), text
+        for name in ("RFC1123", "RFC822", "RFC3339"):
+            assert (parsed(c.parse_datetime, text, name)
+                    == parsed(py.parse_datetime, text, name)), (text, name)
+
+
+class Text(str):
+    """A str subclass: read by the general path, to the same result."""
+
+
+def test_str_subclass_reads_the_same() -> None:
+    for base in FIXED:
+        assert parsed(c.parse_datetime, Text(base)) == parsed(py.parse_datetime, base)
