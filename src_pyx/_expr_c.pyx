@@ -293,19 +293,22 @@ cdef class Path(Node):
     cdef object eval(self, dict act, Scope sc):
         # Through exact dicts of str keys the walk takes no references: a str key's hash and
         # equality are the str's own, so no code runs between the lookups and each dict read
-        # stays alive in its parent (the activation, held by the caller).  Any other value
-        # goes on in ``select``.
+        # stays alive in its parent (the activation, held by the caller).  The value it stops
+        # at is held before anything else runs; any value but such a dict goes on in ``select``.
         cdef PyObject* p = PyDict_GetItemWithError(act, self.name)
         cdef Py_ssize_t i
+        cdef object found
         if p is NULL:
             return self.select(self.missing, 0)
         for i in range(PyTuple_GET_SIZE(self.fields)):
             if Py_TYPE(<object>p) is not <PyTypeObject*>dict or not dict_str_keyed(<object>p):
-                return self.select(cel_in(<object>p), i)
+                found = <object>p
+                return self.select(cel_in(found), i)
             p = PyDict_GetItemWithError(<object>p, <object>PyTuple_GET_ITEM(self.fields, i))
             if p is NULL:
                 return <object>PyTuple_GET_ITEM(self.missing_keys, i)
-        return cel_in(<object>p)
+        found = <object>p
+        return cel_in(found)
 
     cdef object select(self, object o, Py_ssize_t start):
         """``o`` (a CEL value) selected by the fields from ``fields[start]`` on."""
