@@ -20,13 +20,13 @@ here each chain knows at build time the longest registered prefix of its own pat
 
 from cpython.object cimport PyObject
 from cpython.dict cimport PyDict_GetItemWithError, PyDict_Next
-from cpython.unicode cimport PyUnicode_FindChar, PyUnicode_Tailmatch, PyUnicode_Contains
+from cpython.unicode cimport PyUnicode_Tailmatch, PyUnicode_Contains
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
 
 from collections.abc import Mapping as _Mapping
 
-from _owned cimport dict_str_keyed, check_dict_kind
+from _owned cimport dict_str_keyed, check_dict_kind, key_has_dot
 
 check_dict_kind()
 
@@ -283,8 +283,7 @@ cdef bint has_dotted_key(dict act) except -1:
     cdef PyObject* key
     cdef PyObject* value
     while PyDict_Next(act, &pos, &key, &value):
-        if type(<object>key) is str and PyUnicode_FindChar(
-                <object>key, 46, 0, len(<str><object>key), 1) >= 0:
+        if type(<object>key) is str and key_has_dot(<object>key):
             return True
     return False
 

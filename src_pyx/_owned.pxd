@@ -32,3 +32,17 @@ cdef inline int check_dict_kind() noexcept:
             and not dict_str_keyed({"a": 1, 2: 2}) and dict_str_keyed({})):
         inngest_dict_kind_known = 0
     return inngest_dict_kind_known
+
+
+cdef extern from *:
+    """
+    #include <string.h>
+    /* Does the exact str s hold a '.' (an activation key naming a qualified variable)?  An
+       ASCII name, the usual key, is searched with memchr, the rest with PyUnicode_FindChar. */
+    static inline int inngest_key_has_dot(PyObject *s) {
+        if (PyUnicode_IS_COMPACT_ASCII(s))
+            return memchr(PyUnicode_DATA(s), '.', (size_t)PyUnicode_GET_LENGTH(s)) != NULL;
+        return PyUnicode_FindChar(s, '.', 0, PyUnicode_GetLength(s), 1) >= 0;
+    }
+    """
+    bint key_has_dot "inngest_key_has_dot" (object s) noexcept
