@@ -48,6 +48,7 @@ cdef uint64_t H = 3600000000000
 cdef uint64_t D = 86400000000000
 cdef uint64_t W = 604800000000000
 cdef int64_t DAY_US = 86400000000
+cdef uint64_t ANY_UNIT_MOST = MAGNITUDE // W  # a count of any unit up to this fits
 
 
 cdef struct Cursor:
@@ -211,7 +212,9 @@ cdef inline bint fast_add(uint64_t* total, uint64_t limit, cstr p, Group* g,
                           uint64_t unit) noexcept nogil:
     cdef uint64_t value, carry = 0
     cdef Py_ssize_t j = g.frac_end
-    if g.value > MAGNITUDE // unit:
+    # A division by a unit that is not a constant costs tens of cycles: numbers no unit can
+    # overflow (the largest, a week, sets the bound) skip it.
+    if g.value > ANY_UNIT_MOST and g.value > MAGNITUDE // unit:
         return False
     while j > g.frac_start:
         j -= 1
