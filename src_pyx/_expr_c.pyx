@@ -37,6 +37,8 @@ from inngest_core._expr_ast import free_names as shared_free_names
 
 cdef extern from "Python.h":
     const Py_ssize_t PY_SSIZE_T_MAX
+    PyObject* TRUE "Py_True"
+    PyObject* FALSE "Py_False"
 
 
 cdef extern from *:
@@ -403,16 +405,18 @@ cdef class Logical(Binary):
     """``&&`` (op AND: false absorbs) and ``||`` (op OR: true absorbs): the absorbing value
     on either side decides, whatever the other side is, errors included."""
     cdef object eval(self, dict act, Scope sc):
-        cdef object absorbing = self.op == OR
+        # The absorbing value is borrowed (a bool made per call costs a reference each time).
+        cdef bint is_or = self.op == OR
+        cdef PyObject* absorbing = TRUE if is_or else FALSE
         cdef object l = self.left.eval(act, sc)
-        if l is absorbing:
-            return absorbing
+        if <PyObject*>l is absorbing:
+            return l
         cdef object r = self.right.eval(act, sc)
-        if r is absorbing:
-            return absorbing
+        if <PyObject*>r is absorbing:
+            return r
         if (l is True or l is False) and (r is True or r is False):
-            return not absorbing
-        return undecided("_||_" if self.op == OR else "_&&_", l, r)
+            return not is_or
+        return undecided("_||_" if is_or else "_&&_", l, r)
 
 
 cdef object undecided(str name, object l, object r):
