@@ -266,6 +266,21 @@ class StepBase:
             raise self._failed(hashed, step_id, exc) from None
         raise self._ran(hashed, step_id, result)
 
+
+    def _sending(self, step_id: str, events: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+                 ) -> list[str] | tuple[str, Callable[[], list[str]]]:
+        """``send_event``'s part before running, both flavours: the memo's ids when
+        replayed, else the step's hash and the call that sends the checked events."""
+        checked = kinds.SEND_EVENT.check(step_id, events)
+        hashed = self._hashed(step_id)
+        if hashed in self._memos:
+            return kinds.SEND_EVENT.read_memo(self._memos[hashed], step_id)  # type: ignore[no-any-return]
+        send = self._call.send
+        if send is None:
+            raise self._fail(hashed, step_id, NonRetriableError(
+                "send_event has nowhere to send events: serve the function with App, or "
+                "run it with LocalRunner"), final=True)
+        return hashed, lambda: send(checked)
     def _reach(self, kind: StepKind, step_id: str, *args: Any) -> Any:
         """Reach a step of ``kind`` that runs no block: its memo's value on replay, else
         its op reported (skipped when the call targets another step)."""
@@ -468,16 +483,11 @@ class Step(StepBase):
         ...         print(stop.op["op"], stop.op["name"], stop.op["data"])
         StepRun tell ['id-a']
         """
-        checked = kinds.SEND_EVENT.check(step_id, events)
-        hashed = self._hashed(step_id)
-        if hashed in self._memos:
-            return kinds.SEND_EVENT.read_memo(self._memos[hashed], step_id)  # type: ignore[no-any-return]
-        send = self._call.send
-        if send is None:
-            raise self._fail(hashed, step_id, NonRetriableError(
-                "send_event has nowhere to send events: serve the function with App, or "
-                "run it with LocalRunner"), final=True)
-        self._execute(hashed, step_id, lambda: send(checked))
+        planned = self._sending(step_id, events)
+        if isinstance(planned, list):
+            return planned  # replayed: the memo's ids
+        hashed, send = planned
+        self._execute(hashed, step_id, send)
 
     def invoke(self, step_id: str, *, function: Any, data: Mapping[str, Any] | None = None,
                timeout: str | timedelta | None = None, v: str | None = None,

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
 from . import kinds
-from .exceptions import NonRetriableError, StepInterrupt
+from .exceptions import StepInterrupt
 from .step import _NO_MEMO, StepBase, StepSkipped
 
 __all__ = ["AsyncStep"]
@@ -88,18 +88,13 @@ class AsyncStep(StepBase):
                          events: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[str]:
         """:meth:`Step.send_event <inngest_core.sdk.Step.send_event>`, awaited; the events
         are sent from a worker thread, so the loop is not blocked."""
-        checked = kinds.SEND_EVENT.check(step_id, events)
-        hashed = self._hashed(step_id)
-        if hashed in self._memos:
-            return kinds.SEND_EVENT.read_memo(self._memos[hashed], step_id)  # type: ignore[no-any-return]
-        send = self._call.send
-        if send is None:
-            raise self._fail(hashed, step_id, NonRetriableError(
-                "send_event has nowhere to send events: serve the function with App, or "
-                "run it with LocalRunner"), final=True)
+        planned = self._sending(step_id, events)
+        if isinstance(planned, list):
+            return planned  # replayed: the memo's ids
+        hashed, send = planned
 
         async def sending() -> list[str]:
-            return await asyncio.to_thread(send, checked)
+            return await asyncio.to_thread(send)
 
         await self._execute_async(hashed, step_id, sending)
 
