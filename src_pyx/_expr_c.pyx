@@ -27,7 +27,7 @@ from cpython.unicode cimport PyUnicode_GET_LENGTH, PyUnicode_READ_CHAR
 
 from collections.abc import Mapping as _Mapping
 
-from _owned cimport dict_str_keyed, check_dict_kind
+from _owned cimport dict_str_keyed, check_dict_kind, key_has_dot
 
 check_dict_kind()
 
@@ -61,19 +61,6 @@ cdef extern from *:
 cdef extern from *:
     """
     #include <string.h>
-    /* Does the exact str s hold a '.'?  An ASCII name (the usual activation key) is
-       searched with memchr, the rest with PyUnicode_FindChar. */
-    static inline int expr_has_dot(PyObject *s) {
-        if (PyUnicode_IS_COMPACT_ASCII(s))
-            return memchr(PyUnicode_DATA(s), '.', (size_t)PyUnicode_GET_LENGTH(s)) != NULL;
-        return PyUnicode_FindChar(s, '.', 0, PyUnicode_GetLength(s), 1) >= 0;
-    }
-    """
-    bint has_dot "expr_has_dot" (object s) noexcept
-
-
-cdef extern from *:
-    """
     /* a == b for two exact strs: by length, kind and code units, without PyUnicode_Compare's
        ordering (Cython's str == str) */
     static inline int expr_str_equal(PyObject *a, PyObject *b) {
@@ -1350,7 +1337,7 @@ cdef bint binds_dotted(dict act, tuple names) except -1:
     cdef PyObject* key
     cdef PyObject* value
     while PyDict_Next(act, &pos, &key, &value):
-        if type(<object>key) is str and has_dot(<object>key):
+        if type(<object>key) is str and key_has_dot(<object>key):
             for name in names:
                 if name in act:
                     return True
