@@ -17,7 +17,7 @@ from ._expr_ast import Node, select_path
 from ._expr_lib import owned
 from .errors import EvaluationError
 
-__all__ = ["decompose", "value_key", "choose", "lookup", "range_value", "MISSING"]
+__all__ = ["plan", "decompose", "value_key", "choose", "lookup", "range_value", "MISSING"]
 
 #: Past this many ``&&``-groups an expression is filed whole as one always-candidate group
 #: (distributing ``&&`` over ``||`` can grow exponentially).
@@ -27,6 +27,8 @@ MAX_DECOMPOSE_DEPTH = 64
 
 _FLIP = {"_<_": "_>_", "_<=_": "_>=_", "_>_": "_<_", "_>=_": "_<=_", "_==_": "_==_"}
 _PRIMITIVE_KINDS = frozenset({"int", "uint", "double", "string", "bytes", "bool", "null"})
+#: The literal ``false``: an expression or ``&&``-group holding it never matches.
+_FALSE = ("const", "bool", False)
 
 
 class _TooComplex(Exception):
@@ -36,11 +38,14 @@ class _TooComplex(Exception):
 def _async_path(node: Node) -> tuple[str, ...] | None:
     """``("data", "id")`` for ``async.data.id`` / ``async["data"].id``: string keys only, the
     one kind of step whose lookup the index reproduces exactly."""
+    if node[0] != "select" and node[0] != "call":  # a literal, a name: no path (cheap no)
+        return None
     found = select_path(node)
     if found is None or found[0] != "async" or not found[1]:
         return None
-    if not all(type(key) is str for key in found[1]):
-        return None
+    for key in found[1]:  # a loop, not all(<generator>): this runs once per stored wait
+        if type(key) is not str:
+            return None
     return tuple(found[1])
 
 
@@ -82,6 +87,8 @@ EXACT_DOUBLE = 1 << 53
 def _literal_key(node: Node) -> Hashable | None:
     if node[0] != "const" or node[1] not in _PRIMITIVE_KINDS:
         return None
+    if type(node[2]) is str:  # a string literal, most stored waits: its own key (value_key)
+        return node[2]
     if node[1] in ("int", "uint", "double") and _number(node) is None:
         return None
     return value_key(node[2])
@@ -155,22 +162,57 @@ def decompose(ast: Node) -> list[tuple[tuple[Any, ...], ...]]:
     >>> decompose(parse('async.plan in ["pro", "team"] || 5 <= async.n'))
     [(('eq', ('plan',), ('pro', 'team')),), (('range', ('n',), '_>=_', 5),)]
     """
-    if ast == ("const", "bool", False):
+    if ast == _FALSE:
         return []
+    if ast[0] != "call" or (ast[1] != "_||_" and ast[1] != "_&&_"):
+        # One comparison, what most stored waits are: its one group without the DNF's lists.
+        atom = _atom(ast)
+        return [() if atom is None else (atom,)]
     try:
         groups = _dnf(ast, 0)
     except _TooComplex:
         return [()]
     found: list[tuple[tuple[Any, ...], ...]] = []
     for group in groups:
-        if ("const", "bool", False) in group:
+        if _FALSE in group:
             continue
-        atoms = [a for a in (_atom(node) for node in group) if a is not None]
-        atoms.sort(key=lambda a: a[0] != "eq")  # stable: source order within each kind
-        indexable = tuple(atoms)
+        # Equalities first, then ranges, each kind in source order (what a stable sort on
+        # "is not an equality" gives, without a key function per group).
+        equal: list[tuple[Any, ...]] = []
+        ranged: list[tuple[Any, ...]] = []
+        for node in group:
+            atom = _atom(node)
+            if atom is not None:
+                (equal if atom[0] == "eq" else ranged).append(atom)
+        indexable = tuple(equal + ranged) if ranged else tuple(equal)
         if indexable not in found:
             found.append(indexable)
     return found
+
+
+#: ``(program, its groups)``, what :func:`plan` gives and an index keeps.
+Planned = tuple[Any, tuple[tuple[tuple[Any, ...], ...], ...]]
+
+
+def plan(program: Any, last: Planned | None) -> Planned:
+    """``(program, its groups)`` (see :func:`decompose`; a dialect program is planned on its
+    ``plan_ast``).  ``last`` is the pair an index kept from its previous add: when it is the
+    same program object it is returned as is, so one program added for many waits is read
+    and decomposed once (a compiled program re-parses its source each time its tree is
+    asked for).  Programs are immutable, so a program's groups never go stale.
+
+    >>> from inngest_core._expr_py import compile_program
+    >>> program = compile_program('async.id == "a" || async.n > 1')
+    >>> planned = plan(program, None)
+    >>> planned[1]
+    ((('eq', ('id',), ('a',)),), (('range', ('n',), '_>_', 1),))
+    >>> plan(program, planned) is planned
+    True
+    """
+    if last is not None and last[0] is program:
+        return last
+    tree = getattr(program, "plan_ast", None)  # a dialect program's; else the CEL tree
+    return program, tuple(decompose(program.ast if tree is None else tree))
 
 
 MISSING: Any = object()
@@ -223,14 +265,18 @@ def choose(group: tuple[tuple[Any, ...], ...],
     ``held(path, value key)`` is how many keys a twin's bucket holds."""
     if not group:
         return None
-    if group[0][0] != "eq":
-        return group[0]
+    first = group[0]
+    if first[0] != "eq" or len(group) == 1 or group[1][0] != "eq":
+        return first  # a range, or the only equality: no bucket needs counting
     best: tuple[Any, ...] | None = None
     best_size = -1
     for atom in group:
         if atom[0] != "eq":
             break
-        size = sum(held(atom[1], value) for value in atom[2])
+        path = atom[1]
+        size = 0
+        for value in atom[2]:
+            size += held(path, value)
         if best is None or size < best_size:
             best, best_size = atom, size
     return best

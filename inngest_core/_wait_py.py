@@ -23,7 +23,8 @@ from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _expr_py
-from ._wait_plan import MISSING, choose, decompose, lookup, range_value, value_key
+from ._wait_plan import MISSING, Planned, choose, decompose, lookup, plan, range_value
+from ._wait_plan import value_key
 
 if TYPE_CHECKING:
     from ._expr_py import Program
@@ -80,6 +81,9 @@ class ExpressionIndex:
         self._equal: dict[tuple[str, ...], dict[Hashable, set[Hashable]]] = {}
         self._ranges: dict[tuple[str, ...], _Ranges] = {}
         self._always: dict[Hashable, None] = {}
+        #: The last program added and its groups (see ``_wait_plan.plan``): adding it again
+        #: does not decompose it again.
+        self._planned: Planned | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -108,7 +112,8 @@ class ExpressionIndex:
                              f"in an index of the {self.dialect} dialect")
         if event is not None:
             program = program.substitute({"event": event})
-        groups = decompose(getattr(program, "plan_ast", program.ast))
+        self._planned = planned = plan(program, self._planned)
+        groups = planned[1]
         with self._lock:
             if key in self._entries:
                 self._unfile(key)
@@ -131,7 +136,8 @@ class ExpressionIndex:
             del self._entries[key]
 
     def _held(self, path: tuple[str, ...], value: Hashable) -> int:
-        return len(self._equal.get(path, {}).get(value, ()))
+        table = self._equal.get(path)  # no empty dict made for an unfiled path
+        return 0 if table is None else len(table.get(value, ()))
 
     def _file(self, key: Hashable, seq: int, filing: tuple[Any, ...] | None) -> None:
         if filing is None:
@@ -139,7 +145,11 @@ class ExpressionIndex:
         elif filing[0] == "eq":
             table = self._equal.setdefault(filing[1], {})
             for value in filing[2]:
-                table.setdefault(value, set()).add(key)
+                keys = table.get(value)
+                if keys is None:  # not setdefault(value, set()): no new set per filing
+                    table[value] = {key}
+                else:
+                    keys.add(key)
         else:
             ranges = self._ranges.setdefault(filing[1], _Ranges())
             bisect.insort(ranges.lists[filing[2]], (filing[3], seq, key))
@@ -150,9 +160,15 @@ class ExpressionIndex:
             if filing is None:
                 self._always.pop(key, None)
             elif filing[0] == "eq":
-                table = self._equal[filing[1]]
+                # Two filings of one key may hold the same value (``a in ["x", "y"] ||
+                # a == "x"``): the first one unfiled may have emptied the bucket or the path.
+                table = self._equal.get(filing[1])
+                if table is None:
+                    continue
                 for value in filing[2]:
-                    keys = table[value]
+                    keys = table.get(value)
+                    if keys is None:
+                        continue
                     keys.discard(key)
                     if not keys:
                         del table[value]

@@ -16,7 +16,7 @@ from cpython.object cimport PyObject
 
 from _owned cimport dict_str_keyed, check_dict_kind
 
-from inngest_core._wait_plan import MISSING, choose, decompose, lookup as slow_lookup
+from inngest_core._wait_plan import MISSING, choose, decompose, lookup as slow_lookup, plan
 from inngest_core._wait_plan import range_value, value_key
 
 check_dict_kind()
@@ -109,16 +109,34 @@ cdef class _Entry:
     cdef object first
     cdef tuple rest
 
-    def __cinit__(self, Py_ssize_t seq, object program, list filings):
-        self.seq = seq
-        self.program = program
-        self.first = filings[0] if filings else _NO_FILING
-        self.rest = tuple(filings[1:]) if len(filings) > 1 else ()
-
     cdef list filings(self):
         if self.first is _NO_FILING:
             return []
         return [self.first, *self.rest]
+
+
+cdef _Entry new_entry(Py_ssize_t seq, object program, list filings):
+    """An ``_Entry`` made in C (no constructor call and argument parsing per stored wait)."""
+    cdef _Entry entry = _Entry.__new__(_Entry)
+    entry.seq = seq
+    entry.program = program
+    entry.first = filings[0] if filings else _NO_FILING
+    entry.rest = tuple(filings[1:]) if len(filings) > 1 else ()
+    return entry
+
+
+cdef tuple shared_path(dict paths, tuple filing):
+    """``filing`` with its path replaced by the index's one tuple for that path (one per
+    path, not one per wait), built field by field rather than by unpacking a slice."""
+    cdef object path = filing[1]
+    cdef object shared = paths.get(path)
+    if shared is None:
+        paths[path] = shared = path
+    elif shared is path:
+        return filing
+    if len(filing) == 3:
+        return (filing[0], shared, filing[2])
+    return (filing[0], shared, filing[2], filing[3])
 
 
 cdef class ExpressionIndex:
@@ -132,6 +150,7 @@ cdef class ExpressionIndex:
     cdef dict _ranges       # path -> _Ranges
     cdef dict _always       # key -> None
     cdef dict _paths        # path -> the same path: one tuple per path, not one per wait
+    cdef tuple _planned     # (the last program added, its groups): see _wait_plan.plan
     cdef readonly str dialect
     cdef bint _inngest
 
@@ -146,6 +165,7 @@ cdef class ExpressionIndex:
         self._equal = {}
         self._ranges = {}
         self._always = {}
+        self._planned = None
         self._paths = {}
 
     def __len__(self):
@@ -174,20 +194,22 @@ cdef class ExpressionIndex:
                              f"in an index of the {self.dialect} dialect")
         if event is not None:
             program = program.substitute({"event": event})
-        cdef list groups = decompose(getattr(program, "plan_ast", program.ast))
+        cdef tuple planned = plan(program, self._planned)
+        self._planned = planned  # one store: another thread sees the old pair or this one
+        cdef tuple groups = planned[1]
         cdef list filings = []
+        cdef object held = self._held  # one bound method per add, not one per group
         with self._lock:
             if key in self._entries:
                 self._unfile(key)
             for group in groups:
-                filing = choose(group, self._held)
+                filing = choose(group, held)
                 if filing is not None:
-                    filing = (filing[0], self._paths.setdefault(filing[1], filing[1]),
-                              *filing[2:])
+                    filing = shared_path(self._paths, filing)
                 if filing not in filings:
                     filings.append(filing)
             self._seq += 1
-            self._entries[key] = _Entry(self._seq, program, filings)
+            self._entries[key] = new_entry(self._seq, program, filings)
             for filing in filings:
                 self._file(key, self._seq, filing)
 
@@ -246,7 +268,9 @@ cdef class ExpressionIndex:
             if filing is None:
                 self._always.pop(key, None)
             elif filing[0] == "eq":
-                table = self._equal[filing[1]]
+                table = self._equal.get(filing[1])
+                if table is None:  # emptied by an earlier filing of this key on that path
+                    continue       # (``a in ["x", "y"] || a == "x"``: two filings of "x")
                 for value in filing[2]:
                     held = table.get(value, _MISSING)
                     if isinstance(held, _Many):

@@ -199,6 +199,24 @@ def test_unindexable_group_is_always_a_candidate(impl) -> None:
     assert index.candidates({"id": "x"}) == ["eq", "fn"]
 
 
+def test_remove_of_two_filings_of_one_value(impl) -> None:
+    # Both groups are filed under async.a and both hold "x": removing the first filing may
+    # empty the "x" bucket (or the whole path) before the second one is removed.
+    for others, on in (([], None), (['async.a == "y"'], "y"), (['async.a == "x"'], "x")):
+        for source in ('async.a in ["x", "y"] || async.a == "x"',
+                       'async.a == "x" || async.a in ["x", "y"] && async.b == 1'):
+            index = _index(impl)
+            for i, other in enumerate(others):
+                index.add(f"o{i}", other)
+            index.add("k", source)
+            index.remove("k")
+            assert "k" not in index and len(index) == len(others)
+            assert index.match({"a": "x", "b": 1}) == (["o0"] if on == "x" else [])
+            assert index.match({"a": "y", "b": 1}) == (["o0"] if on == "y" else [])
+            index.add("k", source)
+            assert index.match({"a": "y", "b": 1})[-1] == "k"
+
+
 # ------------------------------------------------------------------ random workloads
 
 FIELDS = ["a", "b", "c"]
@@ -340,3 +358,83 @@ def test_numbers_past_two_to_the_53_match_as_evaluation_does(impl, source: str,
     index.add("k", source)
     expected = ["k"] if _compile(impl, source).matches({"async": {"v": value}}) else []
     assert index.match({"v": value}) == expected
+
+
+# ------------------------------------------------------------------ one program, many waits
+
+def test_filing_is_chosen_per_add_for_a_program_added_again(impl) -> None:
+    # The plan of a program added again is kept (_wait_plan.plan), its filing is not: each
+    # add files under the equality whose bucket is emptiest right then (ties: source order).
+    index = _index(impl)
+    for i in range(3):
+        index.add(f"plan{i}", 'async.plan == "pro"')
+    program = _compile(impl, 'async.plan == "pro" && async.id == "u1"')
+    for key in range(5):
+        index.add(key, program)
+    assert index.candidates({"plan": "pro", "id": "zz"}) == ["plan0", "plan1", "plan2", 3]
+    assert index.candidates({"id": "u1"}) == [0, 1, 2, 4]
+    assert index.match({"plan": "pro", "id": "u1"}) == ["plan0", "plan1", "plan2", 0, 1, 2, 3, 4]
+    index.remove(3)
+    index.add(3, program)  # plan: 3 keys, id: 4 keys
+    assert index.candidates({"plan": "pro", "id": "zz"}) == ["plan0", "plan1", "plan2", 3]
+
+
+def test_a_program_of_another_tree_after_the_same_one(impl) -> None:
+    index = _index(impl)
+    first = _compile(impl, 'async.id == "a"')
+    second = _compile(impl, 'async.id == "b" || async.n > 2')
+    for key, program in enumerate([first, first, second, second, first]):
+        index.add(key, program)
+    assert index.match({"id": "a"}) == [0, 1, 4]
+    assert index.match({"id": "b"}) == [2, 3]
+    assert index.match({"n": 3}) == [2, 3]
+    index.add(1, second)  # replaced by the other program: refiled under its groups
+    assert index.match({"id": "a"}) == [0, 4]
+    assert index.match({"n": 3}) == [2, 3, 1]
+
+
+@pytest.fixture(scope="module")
+def dialect_expression():
+    """test_dialect's random expressions of the dialect (imported here, not at the top:
+    test_dialect imports this module)."""
+    from test_dialect import _dialect_expression
+
+    return _dialect_expression
+
+
+@settings(max_examples=40, deadline=None)
+@given(rng=st.randoms(use_true_random=False), which=st.sampled_from(["cel", "inngest"]))
+def test_hypothesis_few_programs_added_for_many_waits(dialect_expression, rng: random.Random,
+                                                      which: str) -> None:
+    # Adds (runs of the same program object among them), replacements and removes drawn from
+    # a pool of four programs answer as evaluating every stored program, in both twins.
+    from inngest_core import _expr_dialect
+
+    sources = [(dialect_expression if which == "inngest" else _expression)(rng)
+               for _ in range(4)]
+    steps = []
+    for _ in range(60):
+        pick = steps[-1][1] if steps and rng.random() < 0.5 else rng.randrange(len(sources))
+        steps.append((rng.randrange(15), pick, rng.random() < 0.2))
+    events = [_event(rng) for _ in range(6)]
+    results = []
+    for twin in TWINS:
+        pool = [_expr_dialect.compile_dialect(source, twin=twin.expr) if which == "inngest"
+                else twin.expr.compile_program(source) for source in sources]
+        index = twin.wait.ExpressionIndex(dialect=which)
+        stored: dict = {}  # key -> program, in the index's order (a replacement moves last)
+        got = []
+        for step, (key, pick, remove) in enumerate(steps):
+            if remove and key in stored:
+                index.remove(key)
+                del stored[key]
+            else:
+                index.add(key, pool[pick])
+                stored.pop(key, None)
+                stored[key] = pool[pick]
+            if step % 15 == 14:
+                for event in events:
+                    got.append(index.match(event))
+                    assert got[-1] == _linear(stored, event), (step, event)
+        results.append(got)
+    assert all(r == results[0] for r in results)
