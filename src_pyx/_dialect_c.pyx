@@ -112,7 +112,7 @@ cdef class Env:
     cdef list slots
     cdef Py_ssize_t budget
     cdef bint dotted
-    cdef dict act           # the activation with the lifted ``vars``, for the general reads
+    cdef dict act           # when dotted: the activation with the lifted ``vars`` (general reads)
 
 
 cdef class DNode:
@@ -839,7 +839,8 @@ cdef class Kernel:
             env.slots = [None] * self.slots
             env.budget = self.max_steps
             env.dotted = dotted
-            env.act = with_vars(act, self.values) if self.values is not None else act
+            if dotted:  # only the general reads use it: no copy per evaluation otherwise
+                env.act = with_vars(act, self.values) if self.values is not None else act
         try:
             return self.root.eval(act, env)
         except RecursionError:
