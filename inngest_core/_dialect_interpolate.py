@@ -59,9 +59,9 @@ def interpolate(source: str, activation: Mapping[str, Any]) -> str:
     if "event." not in source:
         return source
     ast = _parse_source(source)
-    data = lib.check_keys(dict(activation)) if isinstance(activation, Mapping) else activation
-    if not isinstance(data, dict):
+    if not isinstance(activation, Mapping):
         raise TypeError(f"activation must be a mapping, not {type(activation).__name__}")
+    data = lib.check_keys(dict(activation))
     patterns = [path for path in registered_paths(ast) if not _walk(data, path)]
     partial = _Partial(data, patterns)
     value, residual = partial.run(ast, {})
