@@ -87,3 +87,28 @@ def test_a_workload_group_is_timed_round_by_round() -> None:
     wrong = Group("t", "workload", 8, [Contender("ours", "compiled", lambda: workload)], rounds=3)
     assert runner.run([wrong])[0].status == "wrong: 7 (expected 8)"
     assert len(calls) == 1
+
+
+def test_contenders_of_a_group_are_timed_in_interleaved_rounds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    order: list[str] = []
+
+    class Timer:
+        def __init__(self, label: str, ns: list[float]) -> None:
+            self.label, self.ns = label, ns
+
+        def timeit(self, loops: int) -> float:
+            order.append(self.label)
+            return self.ns.pop(0) * loops / 1e9
+
+    samples = {"a": [10.0, 30.0, 20.0], "b": [5.0, 1.0, 3.0]}
+    monkeypatch.setattr(runner, "_calibrate",
+                        lambda fn, target: (Timer(fn(), samples[fn()]), 4))
+    group = Group("t", "pair", "a", [
+        Contender("ours", "compiled", lambda: (lambda: "a")),
+        Contender("peer", "peer", lambda: (lambda: "b"), checked=False),
+    ])
+    rows = runner.run([group], repeats=3)
+    assert order == ["a", "b", "a", "b", "a", "b"]
+    assert [r.median_ns for r in rows] == [20.0, 3.0]
+    assert rows[1].ratio == pytest.approx(0.15)

@@ -1,8 +1,9 @@
 """Time the registered groups and render the table behind ``inngest-core bench``.
 
 Each contender is checked against the group's expected value before it is timed; a wrong
-answer is reported as such and not timed.  Times are medians over several repeats of a loop
-sized to take about ``target`` seconds, so the ratios are measured in one run on one machine.
+answer is reported as such and not timed.  Times are medians over several rounds; a round
+times, in turn, one loop of about ``target`` seconds of every contender of a group, so the
+ratios are measured side by side in one run on one machine.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from . import Call, Contender, Group, Timed
 
-__all__ = ["Row", "measure", "run", "render_text", "render_markdown", "render_json"]
+__all__ = ["Row", "run", "render_text", "render_markdown", "render_json"]
 
 
 @dataclass
@@ -45,8 +46,8 @@ def _timer(fn: Timed) -> timeit.Timer:
     return timeit.Timer("fn()", globals={"fn": fn})
 
 
-def measure(fn: Timed, *, repeats: int = 7, target: float = 0.02) -> float:
-    """Median nanoseconds per call of ``fn`` over ``repeats`` loops of about ``target`` s."""
+def _calibrate(fn: Timed, target: float) -> tuple[timeit.Timer, int]:
+    """``fn``'s timer and the number of calls that take about ``target`` seconds."""
     timer = _timer(fn)
     loops = 1
     while True:
@@ -54,8 +55,19 @@ def measure(fn: Timed, *, repeats: int = 7, target: float = 0.02) -> float:
         if elapsed >= target / 4 or loops >= 1 << 24:
             break
         loops *= 4
-    loops = max(1, int(loops * target / max(elapsed, 1e-9)))
-    return statistics.median(timer.repeat(repeats, loops)) / loops * 1e9
+    return timer, max(1, int(loops * target / max(elapsed, 1e-9)))
+
+
+def _interleaved(fns: list[Timed], repeats: int, target: float) -> list[float]:
+    """Median nanoseconds per call of each of ``fns``, timed in rounds: each round times one
+    loop of every contender in turn, so a slow spell of a shared machine falls on all of them
+    alike instead of on whichever contender it happened to meet (the ratios are what counts)."""
+    timers = [_calibrate(fn, target) for fn in fns]
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for (timer, loops), out in zip(timers, times):
+            out.append(timer.timeit(loops) / loops * 1e9)
+    return [statistics.median(t) for t in times]
 
 
 def _check(group: Group, contender: Contender, fn: Timed) -> str | None:
@@ -90,6 +102,7 @@ def run(groups: list[Group], *, repeats: int = 7, target: float = 0.02) -> list[
     rows: list[Row] = []
     for group in groups:
         group_rows: list[Row] = []
+        timed: list[tuple[Row, Timed]] = []
         for contender in group.contenders:
             try:
                 fn = contender.make()
@@ -100,14 +113,16 @@ def run(groups: list[Group], *, repeats: int = 7, target: float = 0.02) -> list[
             if group.rounds is not None:
                 wrong, median = _rounds(group, contender, fn)
             else:
-                wrong = _check(group, contender, fn)
-                median = None if wrong else measure(fn, repeats=repeats, target=target)
-            if wrong is not None:
-                group_rows.append(Row(group.part, group.name, contender.label, contender.kind,
-                                      wrong, None, None))
-                continue
-            group_rows.append(Row(group.part, group.name, contender.label, contender.kind, "ok",
-                                  median, None))
+                wrong, median = _check(group, contender, fn), None
+            row = Row(group.part, group.name, contender.label, contender.kind,
+                      wrong or "ok", None if wrong else median, None)
+            group_rows.append(row)
+            if wrong is None and group.rounds is None:
+                timed.append((row, fn))
+        if timed:
+            medians = _interleaved([fn for _, fn in timed], repeats, target)
+            for (row, _), median in zip(timed, medians):
+                row.median_ns = median
         compiled = next((r.median_ns for r in group_rows
                          if r.kind == "compiled" and r.median_ns), None)
         for row in group_rows:
