@@ -119,44 +119,78 @@ cdef object UTC = _dt.timezone.utc
 
 # An aware datetime made in place: the fields are already checked (the scanners validate every
 # field before a result is made), so the constructor's own range and tzinfo checks are
-# skipped and only the allocation and the stores are paid.  The layout is the public one of
-# datetime.h; the import-time check below falls back to the constructor if it ever differs.
+# skipped and only the allocation and the stores are paid.  The fields travel as a *stamp*,
+# datetime.h's data bytes 0..7 (year high, year low, month, day, hour, minute, second,
+# microsecond high) as byte k at bits 8k, and ``low``, the microsecond's two low bytes; the
+# stamp is stored with one 8-byte write.  The layout is the public one of datetime.h; the
+# import-time check below falls back to the constructor if it ever differs.  ``tz`` is
+# borrowed (UTC, or a zone of TZ_CACHE, which keeps it alive).
 cdef extern from *:
     """
     #include "datetime.h"
-    static inline PyObject *inngest_aware_datetime(int y, int mo, int d, int h, int mi,
-                                                   int s, int us, PyObject *tz) {
+    static inline PyObject *inngest_stamped_datetime(uint64_t stamp, unsigned int low,
+                                                     PyObject *tz) {
         PyTypeObject *type = PyDateTimeAPI->DateTimeType;
+    #if defined(Py_GIL_DISABLED) || defined(Py_REF_DEBUG) || defined(Py_TRACE_REFS) \
+            || PY_VERSION_HEX >= 0x030E0000
         PyDateTime_DateTime *self = (PyDateTime_DateTime *)type->tp_alloc(type, 1);
         if (self == NULL) return NULL;
+    #else
+        /* What datetime_alloc (Modules/_datetimemodule.c) does for an aware datetime, without
+           its indirect call and _Py_NewReference's: the memory from PyObject_Malloc (which
+           tracemalloc traces), the type (a reference to it if it is a heap type), a reference
+           count of 1.  Builds whose object header needs more (free-threaded, reference
+           debugging) and versions not read take tp_alloc. */
+        PyDateTime_DateTime *self =
+            (PyDateTime_DateTime *)PyObject_Malloc(sizeof(PyDateTime_DateTime));
+        if (self == NULL) return PyErr_NoMemory();
+        if (type->tp_flags & Py_TPFLAGS_HEAPTYPE) Py_INCREF(type);
+        Py_SET_TYPE(self, type);
+        Py_SET_REFCNT(self, 1);
+    #endif
         self->hashcode = -1;
         self->hastzinfo = 1;
-        self->data[0] = (unsigned char)(y >> 8);
-        self->data[1] = (unsigned char)(y & 0xff);
-        self->data[2] = (unsigned char)mo;
-        self->data[3] = (unsigned char)d;
-        self->data[4] = (unsigned char)h;
-        self->data[5] = (unsigned char)mi;
-        self->data[6] = (unsigned char)s;
-        self->data[7] = (unsigned char)(us >> 16);
-        self->data[8] = (unsigned char)((us >> 8) & 0xff);
-        self->data[9] = (unsigned char)(us & 0xff);
+    #if PY_LITTLE_ENDIAN
+        memcpy(self->data, &stamp, 8);
+    #else
+        for (int k = 0; k < 8; k++) self->data[k] = (unsigned char)(stamp >> (8 * k));
+    #endif
+        self->data[8] = (unsigned char)(low >> 8);
+        self->data[9] = (unsigned char)(low & 0xff);
         self->fold = 0;
         Py_INCREF(tz);
         self->tzinfo = tz;
         return (PyObject *)self;
     }
     """
-    object inngest_aware_datetime(int y, int mo, int d, int h, int mi, int s, int us, object tz)
+    object inngest_stamped_datetime(uint64_t stamp, unsigned int low, PyObject* tz)
+
+
+cdef inline uint64_t stamp_of(int y, int mo, int d, int h, int mi, int s, int us) noexcept nogil:
+    """The stamp of these fields (``us`` contributes its high byte; ``us & 0xffff`` is the
+    ``low`` that goes with it)."""
+    return (<uint64_t>(y >> 8) | <uint64_t>(y & 0xff) << 8 | <uint64_t>mo << 16
+            | <uint64_t>d << 24 | <uint64_t>h << 32 | <uint64_t>mi << 40 | <uint64_t>s << 48
+            | <uint64_t>(us >> 16) << 56)
 
 
 cdef bint IN_PLACE = False
 
 
-cdef inline object aware(int y, int mo, int d, int h, int mi, int s, int us, object tz):
+cdef object stamped_by_constructor(uint64_t stamp, unsigned int low, PyObject* tz):
+    return datetime_new(<int>((stamp & 0xff) << 8 | (stamp >> 8) & 0xff), (stamp >> 16) & 0xff,
+                        (stamp >> 24) & 0xff, (stamp >> 32) & 0xff, (stamp >> 40) & 0xff,
+                        (stamp >> 48) & 0xff, <int>((stamp >> 56) << 16 | low), <object>tz)
+
+
+cdef inline object stamped(uint64_t stamp, unsigned int low, PyObject* tz):
     if IN_PLACE:
-        return inngest_aware_datetime(y, mo, d, h, mi, s, us, tz)
-    return datetime_new(y, mo, d, h, mi, s, us, tz)
+        return inngest_stamped_datetime(stamp, low, tz)
+    return stamped_by_constructor(stamp, low, tz)
+
+
+cdef inline object aware(int y, int mo, int d, int h, int mi, int s, int us, PyObject* tz):
+    return stamped(stamp_of(y, mo, d, h, mi, s, us), us & 0xffff, tz)
 
 
 def _in_place_agrees():
@@ -165,11 +199,14 @@ def _in_place_agrees():
                                    (9999, 12, 31, 23, 59, 59, 999999),
                                    (2000, 2, 29, 12, 0, 0, 65793)):
         for zone in (UTC, tz):
-            made = inngest_aware_datetime(y, mo, d, h, mi, s, us, zone)
+            made = inngest_stamped_datetime(stamp_of(y, mo, d, h, mi, s, us), us & 0xffff,
+                                            <PyObject*>zone)
             built = datetime_new(y, mo, d, h, mi, s, us, zone)
             if (type(made) is not _dt.datetime or made != built or hash(made) != hash(built)
                     or repr(made) != repr(built) or made.fold != 0 or made.tzinfo is not zone
-                    or made.utcoffset() != built.utcoffset()):
+                    or made.utcoffset() != built.utcoffset()
+                    or stamped_by_constructor(stamp_of(y, mo, d, h, mi, s, us), us & 0xffff,
+                                              <PyObject*>zone) != built):
                 return False
     return True
 
@@ -178,14 +215,16 @@ IN_PLACE = _in_place_agrees()
 cdef list TZ_CACHE = [None] * 2879   # by offset minutes + 1439
 
 
-cdef object tz_for(int minutes):
+cdef PyObject* zone_of(int minutes) except NULL:
+    """The fixed-offset zone of ``minutes`` east of UTC, borrowed: UTC, or TZ_CACHE's (made on
+    first use), which keeps it alive."""
     if minutes == 0:
-        return UTC
+        return <PyObject*>UTC
     cdef object tz = TZ_CACHE[minutes + 1439]
     if tz is None:
         tz = _dt.timezone(_dt.timedelta(minutes=minutes))
         TZ_CACHE[minutes + 1439] = tz
-    return tz
+    return <PyObject*>tz
 
 
 ctypedef const unsigned char* cstr
@@ -809,7 +848,7 @@ cdef object epoch_datetime(int64_t micros):
     cdef int y = <int>(yoe + era * 400 + (1 if m <= 2 else 0))
     cdef int64_t secs = rest // 1000000
     return aware(y, m, d, <int>(secs // 3600), <int>(secs // 60 % 60), <int>(secs % 60),
-                 <int>(rest % 1000000), UTC)
+                 <int>(rest % 1000000), <PyObject*>UTC)
 
 
 cdef int run(Scan* sc, int fid, Fields* f) except -1:
@@ -838,6 +877,9 @@ cdef int run(Scan* sc, int fid, Fields* f) except -1:
 
 cdef struct Out:
     int year, month, day, hour, minute, second, micro, offset
+    # The fixed RFC 1123 / RFC 822 readers leave the fields unset and give the datetime's data
+    # bytes instead (``stamp``, byte k at bits 8k; never 0, since the month byte is not).
+    uint64_t stamp
 
 
 cdef inline int dig2(cstr p) noexcept nogil:
@@ -1010,58 +1052,59 @@ cdef inline int zone_at(cstr p, Py_ssize_t length) noexcept nogil:
 
 
 cdef inline bint fixed_rfc1123(cstr p, Py_ssize_t n, Out* o) noexcept nogil:
-    """RFC 1123 with a two-digit day and a zone name, as fast_email reads it; False for any
-    other text (fast_email then reads it)."""
-    cdef int minutes
+    """RFC 1123 with a two-digit day and a zone name, as fast_email reads it, into ``o.stamp``
+    and ``o.offset``; False for any other text (fast_email then reads it)."""
+    cdef int minutes, month, day, year, hour, minute, second
     if n < 27 or n > 29:
         return False
     if not (fits(p, &RFC1123_HEAD) & fits(p + 8, &RFC1123_YEAR) & fits(p + 16, &RFC1123_TIME)):
         return False
     if <unsigned int>p[24] - 48u > 9u or p[25] != 32:
         return False
-    o.month = month_hashed(p + 8)
+    month = month_hashed(p + 8)
     minutes = zone_at(p + 26, n - 26)
-    if o.month < 0 or minutes == -9999:
+    day = pair(p + 5)
+    year = pair(p + 12) * 100 + pair(p + 14)
+    hour = pair(p + 17)
+    minute = pair(p + 20)
+    second = pair(p + 23)
+    if (month < 0 or minutes == -9999 or year == 0 or day == 0
+            or day > days_in_month(year, month) or hour > 23 or minute > 59 or second > 59
+            or WEEKDAY_KEY[weekday_of(year, month, day)] != key3(p)):
         return False
-    o.day = pair(p + 5)
-    o.year = pair(p + 12) * 100 + pair(p + 14)
-    o.hour = pair(p + 17)
-    o.minute = pair(p + 20)
-    o.second = pair(p + 23)
-    o.micro = 0
+    o.stamp = stamp_of(year, month, day, hour, minute, second, 0)
     o.offset = minutes
-    if not valid(o, -1):
-        return False
-    return WEEKDAY_KEY[weekday_of(o.year, o.month, o.day)] == key3(p)
+    return True
 
 
 cdef inline bint fixed_rfc822(cstr p, Py_ssize_t n, Out* o) noexcept nogil:
-    """RFC 822 with a two-digit day and a zone name, as fast_email reads it; False for any
-    other text."""
+    """RFC 822 with a two-digit day and a zone name, as fast_email reads it, into ``o.stamp``
+    and ``o.offset``; False for any other text."""
     cdef Py_ssize_t zone = 16
-    cdef int minutes
+    cdef int minutes, month, day, year, hour, minute
+    cdef int second = 0
     if n < 17 or n > 22 or not (fits(p, &RFC822_HEAD) & fits(p + 8, &RFC822_TIME)):
         return False
-    o.second = 0
     if p[15] == 58:
         if n < 20 or <unsigned int>p[16] - 48u > 9u or <unsigned int>p[17] - 48u > 9u \
                 or p[18] != 32:
             return False
-        o.second = pair(p + 16)
+        second = pair(p + 16)
         zone = 19
     elif p[15] != 32:
         return False
-    o.month = month_hashed(p + 3)
+    month = month_hashed(p + 3)
     minutes = zone_at(p + zone, n - zone)
-    if o.month < 0 or minutes == -9999:
+    day = pair(p)
+    year = two_digit_year(pair(p + 7))
+    hour = pair(p + 10)
+    minute = pair(p + 13)
+    if (month < 0 or minutes == -9999 or day == 0 or day > days_in_month(year, month)
+            or hour > 23 or minute > 59 or second > 59):
         return False
-    o.day = pair(p)
-    o.year = two_digit_year(pair(p + 7))
-    o.hour = pair(p + 10)
-    o.minute = pair(p + 13)
-    o.micro = 0
+    o.stamp = stamp_of(year, month, day, hour, minute, second, 0)
     o.offset = minutes
-    return valid(o, -1)
+    return True
 
 
 cdef inline bint fast_rfc3339(cstr p, Py_ssize_t n, Out* o) noexcept nogil:
@@ -1328,8 +1371,11 @@ cdef inline int format_id(object format, object text) except -1:
 
 
 cdef inline object made(Out* o):
-    return aware(o.year, o.month, o.day, o.hour, o.minute, o.second, o.micro,
-                 UTC if o.offset == 0 else tz_for(o.offset))
+    """The datetime a fast reader read into ``o`` (whose ``stamp`` was 0 before it read)."""
+    cdef PyObject* tz = <PyObject*>UTC if o.offset == 0 else zone_of(o.offset)
+    if o.stamp != 0:
+        return stamped(o.stamp, 0, tz)
+    return aware(o.year, o.month, o.day, o.hour, o.minute, o.second, o.micro, tz)
 
 
 cdef inline object parse_scan(Scan* sc, object format, bint try_fast):
@@ -1338,6 +1384,7 @@ cdef inline object parse_scan(Scan* sc, object format, bint try_fast):
     cdef Out o
     cdef int fid, minutes
     cdef int64_t micros
+    o.stamp = 0
     fid = -1 if format is None else format_id(format, <object>sc.text)
     if try_fast and fast(sc.s, sc.n, fid, &o) >= 0:
         return made(&o)
@@ -1350,14 +1397,16 @@ cdef inline object parse_scan(Scan* sc, object format, bint try_fast):
     run(sc, fid, &f)
     minutes = f.offset_hours * 60 + f.offset_minutes
     return aware(f.year, f.month, f.day, f.hour, f.minute, f.second, f.micro,
-                 tz_for(-minutes if f.sign < 0 else minutes))
+                 zone_of(-minutes if f.sign < 0 else minutes))
 
 
 cdef str detect_scan(Scan* sc, bint ascii):
     cdef Fields f
     cdef Out o
     cdef int64_t micros
-    cdef int fid = fast(sc.s, sc.n, -1, &o) if ascii else -1
+    cdef int fid
+    o.stamp = 0
+    fid = fast(sc.s, sc.n, -1, &o) if ascii else -1
     if fid >= 0:
         return NAMES[fid]
     fid = predict(sc)
@@ -1419,6 +1468,7 @@ cdef object parse_datetime_entry(object module, PyObject** args, Py_ssize_t narg
             # The common call, detected on an exact ASCII str, is answered here; what the
             # fast layer leaves goes to the reference scanner.
             text = args[0]
+            o.stamp = 0
             if PyUnicode_CheckExact(<object>text) and PyUnicode_IS_ASCII(<object>text):
                 if fast_detected(<cstr>PyUnicode_DATA(<object>text),
                                  PyUnicode_GET_LENGTH(<object>text), &o) >= 0:
