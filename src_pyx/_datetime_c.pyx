@@ -1000,37 +1000,66 @@ cdef Window RFC1123_TIME = window(b" dd:dd:d")
 cdef Window RFC822_HEAD = window(b"dd ??? d")
 cdef Window RFC822_TIME = window(b"d dd:dd?")
 
-# Month names by a perfect hash of key3: (key * 0x1d21d7) >> 28 (32 bits) is a different slot
-# for each of the twelve; the slot's name is then compared whole.
+# The fixed layouts read a name with one 4-byte load: key4 is the name and the byte after it
+# (a space or a comma the layout's window has checked) with ASCII letters lowered, in the
+# machine's byte order; the tables below are made with key4 itself, so they agree with it.
+cdef uint32_t LOWER4
+
+
+cdef inline uint32_t load4(cstr p) noexcept nogil:
+    cdef uint32_t w
+    memcpy(&w, p, 4)
+    return w
+
+
+cdef inline uint32_t key4(cstr p) noexcept nogil:
+    # OR-ing 0x20 lowers ASCII letters and maps no other ASCII character onto a lower-case
+    # letter, and leaves a space and a comma as they are.
+    return load4(p) | LOWER4
+
+
+# Month names by a perfect hash of key4: (key * MONTH_MULTIPLIER) >> 28 (32 bits) is a
+# different slot for each of the twelve (the multiplier is found at import, for this byte
+# order); the slot's name is then compared whole.
+cdef uint32_t MONTH_MULTIPLIER
 cdef int MONTH_SLOT[16]
-cdef unsigned int MONTH_KEY[13]
-cdef unsigned int WEEKDAY_KEY[7]
+cdef uint32_t MONTH_KEY[13]
+cdef uint32_t WEEKDAY_KEY[7]     # "mon," ...
+cdef uint32_t GMT_KEY, UTC_KEY   # " gmt", " utc": the zone with the space before it
 
 
-cdef inline unsigned int month_slot(unsigned int key) noexcept nogil:
-    return <unsigned int>(<uint32_t>(key * 0x1d21d7u)) >> 28
+cdef inline unsigned int month_slot(uint32_t key) noexcept nogil:
+    return <uint32_t>(key * MONTH_MULTIPLIER) >> 28
 
 
 cdef inline int month_hashed(cstr p) noexcept nogil:
-    """month_of(p) by the hash: 1..12, or -1."""
-    cdef unsigned int k = key3(p)
+    """The month named at p and followed by a space: 1..12, or -1."""
+    cdef uint32_t k = key4(p)
     cdef int m = MONTH_SLOT[month_slot(k)]
     return m if MONTH_KEY[m] == k else -1
 
 
+cdef uint32_t key4_of(bytes four):
+    return key4(<cstr>four)
+
+
 def _tables():
+    global LOWER4, MONTH_MULTIPLIER, GMT_KEY, UTC_KEY
+    LOWER4 = load4(<cstr>b"\x20\x20\x20\x20")
+    keys = [key4_of(name.encode() + b" ") for name in _formats.MONTH_ABBR]
+    MONTH_MULTIPLIER = 0x1d21d7
+    while len({month_slot(k) for k in keys}) < 12:
+        MONTH_MULTIPLIER += 2
     for k in range(16):
         MONTH_SLOT[k] = 0
-    MONTH_KEY[0] = 0  # slot 0 of no month: no key3 is 0
-    for m, name in enumerate(_formats.MONTH_ABBR, 1):
-        ascii_name = name.lower().encode()
-        key = key3(<cstr>ascii_name)
-        assert MONTH_SLOT[month_slot(key)] == 0, "the month hash has a collision"
+    MONTH_KEY[0] = 0  # the slot of no month: no key4 is 0
+    for m, key in enumerate(keys, 1):
         MONTH_SLOT[month_slot(key)] = m
         MONTH_KEY[m] = key
     for d, name in enumerate(_formats.WEEKDAY_ABBR):
-        ascii_name = name.lower().encode()
-        WEEKDAY_KEY[d] = key3(<cstr>ascii_name)
+        WEEKDAY_KEY[d] = key4_of(name.encode() + b",")
+    GMT_KEY = key4_of(b" GMT")
+    UTC_KEY = key4_of(b" UTC")
 
 
 _tables()
@@ -1042,11 +1071,12 @@ cdef inline int pair(cstr p) noexcept nogil:
 
 
 cdef inline int zone_at(cstr p, Py_ssize_t length) noexcept nogil:
-    """zone_minutes, with GMT and UTC first: the names these layouts mostly carry."""
-    cdef unsigned int k
+    """zone_minutes of the name p[:length] (p[-1] a space), with GMT and UTC first: the names
+    these layouts mostly carry."""
+    cdef uint32_t k
     if length == 3:
-        k = key3(p)
-        if k == 0x676d74 or k == 0x757463:  # gmt utc
+        k = key4(p - 1)
+        if k == GMT_KEY or k == UTC_KEY:
             return 0
     return zone_minutes(p, length)
 
@@ -1070,7 +1100,7 @@ cdef inline bint fixed_rfc1123(cstr p, Py_ssize_t n, Out* o) noexcept nogil:
     second = pair(p + 23)
     if (month < 0 or minutes == -9999 or year == 0 or day == 0
             or day > days_in_month(year, month) or hour > 23 or minute > 59 or second > 59
-            or WEEKDAY_KEY[weekday_of(year, month, day)] != key3(p)):
+            or WEEKDAY_KEY[weekday_of(year, month, day)] != key4(p)):
         return False
     o.stamp = stamp_of(year, month, day, hour, minute, second, 0)
     o.offset = minutes
