@@ -1434,9 +1434,7 @@ cdef str detect_scan(Scan* sc, bint ascii):
     cdef Fields f
     cdef Out o
     cdef int64_t micros
-    cdef int fid
-    o.stamp = 0
-    fid = fast(sc.s, sc.n, -1, &o) if ascii else -1
+    cdef int fid = fast(sc.s, sc.n, -1, &o) if ascii else -1
     if fid >= 0:
         return NAMES[fid]
     fid = predict(sc)
