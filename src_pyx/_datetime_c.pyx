@@ -1400,12 +1400,19 @@ cdef inline int format_id(object format, object text) except -1:
     raise TypeError(f"datetime format must be str or None, not {type(format).__name__}")
 
 
-cdef inline object made(Out* o):
-    """The datetime a fast reader read into ``o`` (whose ``stamp`` was 0 before it read)."""
+cdef object made_from_fields(Out* o):
     cdef PyObject* tz = <PyObject*>UTC if o.offset == 0 else zone_of(o.offset)
     if o.stamp != 0:
         return stamped(o.stamp, 0, tz)
     return aware(o.year, o.month, o.day, o.hour, o.minute, o.second, o.micro, tz)
+
+
+cdef inline object made(Out* o):
+    """The datetime a fast reader read into ``o`` (whose ``stamp`` was 0 before it read); a
+    stamp in UTC, the fixed layouts' usual answer, is built right here."""
+    if o.stamp != 0 and o.offset == 0 and IN_PLACE:
+        return inngest_stamped_datetime(o.stamp, 0, <PyObject*>UTC)
+    return made_from_fields(o)
 
 
 cdef inline object parse_scan(Scan* sc, object format, bint try_fast):
