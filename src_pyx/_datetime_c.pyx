@@ -683,10 +683,11 @@ WEEKDAY_T[:] = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4]
 
 
 cdef inline int weekday_of(int y, int m, int d) noexcept nogil:
-    """0 for Monday (Sakamoto's method, which counts from Sunday)."""
-    if m < 3:
-        y -= 1
-    return (y + y // 4 - y // 100 + y // 400 + WEEKDAY_T[m - 1] + d + 6) % 7
+    """0 for Monday (Sakamoto's method, which counts from Sunday); ``y`` is at least 1, so the
+    sums are unsigned (divisions without sign fix-ups)."""
+    cdef unsigned int u = <unsigned int>(y - 1 if m < 3 else y)
+    return <int>((u + u // 4 - u // 100 + u // 400 + <unsigned int>(WEEKDAY_T[m - 1] + d + 6))
+                 % 7)
 
 
 cdef int validate(Scan* sc, Fields* f) except -1:
