@@ -131,6 +131,12 @@ FIXED = [
     "29 Feb 24 07:31:00 EDT", "29 Feb 23 07:31 UTC", "31 Apr 23 07:31 UT", "18 Jul 23 24:00 UTC",
     "2023-07-18T07:31:00Z", "2023-07-18t07:31:00z", "2023-07-18T07:31:00.5+02:00",
 ]
+# Every month name through the fixed readers' hash, and every weekday name (the 1st of each
+# month of 2023 falls on each of them).
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+FIXED += [datetime(2023, m, 1, 7, 31, tzinfo=timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
+          for m in range(1, 13)]
+FIXED += [f"01 {name.upper() if m % 2 else name} 23 07:31 UT" for m, name in enumerate(MONTHS)]
 REPLACEMENTS = "09aZz :,-+.T\x7f\x00é"
 
 
@@ -169,3 +175,14 @@ class Text(str):
 def test_str_subclass_reads_the_same() -> None:
     for base in FIXED:
         assert parsed(c.parse_datetime, Text(base)) == parsed(py.parse_datetime, base)
+
+
+def test_fixed_layouts_answer_with_the_shared_zones() -> None:
+    """UTC is datetime.timezone.utc itself; a named zone's fixed offset is made once."""
+    for text in ("Tue, 18 Jul 2023 07:31:00 GMT", "18 Jul 23 07:31 UTC", "18 Jul 23 07:31 z"):
+        assert c.parse_datetime(text).tzinfo is timezone.utc
+    est = c.parse_datetime("18 Jul 23 07:31 EST")
+    assert est.utcoffset() == timedelta(hours=-5)
+    assert c.parse_datetime("Tue, 18 Jul 2023 07:31:00 EST").tzinfo is est.tzinfo
+    assert c.parse_datetime("Tue, 18 Jul 2023 07:31:00 GMT") == datetime(2023, 7, 18, 7, 31,
+                                                                        tzinfo=timezone.utc)
